@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the OpenMMLab 2.0 stack and mmfocalnet into one Python environment, from the package registries only.
+#
+#   scripts/install.sh                  # creates/uses .venv/ in the repository root
+#   scripts/install.sh /path/to/python  # uses an existing environment; its torch is never replaced
+#
+# Every pip call runs under a constraints file that pins the torch and torchvision found in the environment,
+# because any package that depends on torchvision (timm, for one) otherwise pulls another torch silently.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+python=${1:-}
+if [ -z "$python" ]; then
+  python="$repo/.venv/bin/python"
+  [ -x "$python" ] || python3 -m venv "$repo/.venv"
+fi
+pip=("$python" -m pip --disable-pip-version-check)
+
+if ! "$python" -c 'import torch' 2>/dev/null; then
+  echo "[install] no torch in $python: installing the pinned pair from requirements/torch.txt"
+  "${pip[@]}" install -r requirements/torch.txt
+fi
+
+mkdir -p build
+constraints="$repo/build/constraints.txt"
+"$python" - "$constraints" <<'PY'
+import sys
+import torch
+pins = [f'torch=={torch.__version__}']
+try:
+    import torchvision
+    pins.append(f'torchvision=={torchvision.__version__}')
+except ImportError:
+    pass  # pip then picks the torchvision that matches the pinned torch, or fails loudly
+open(sys.argv[1], 'w').write('\n'.join(pins) + '\n')
+PY
+echo "[install] pinned: $(tr '\n' ' ' < "$constraints")"
+"${pip[@]}" install -c "$constraints" -r requirements/build.txt
+
+if "$python" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
+  echo "[install] mmcv 2.1.0 with ops already installed"
+else
+  wheel=$(MMFOCALNET_PYTHON="$python" bash scripts/build_mmcv_wheel.sh)
+  "${pip[@]}" install -c "$constraints" --no-deps "$wheel"
+fi
+
+"${pip[@]}" install -c "$constraints" \
+  -r requirements/mminstall.txt -r requirements/runtime.txt -r requirements/tests.txt
+"${pip[@]}" install -c "$constraints" --no-deps --no-build-isolation -e .
+"$python" -c 'import mmfocalnet, mmdet, mmseg, mmpretrain; print("[install] ok: mmfocalnet", mmfocalnet.__version__)'
