@@ -1,0 +1,4 @@
+"""Fixes that make the OpenMMLab 2.0 stack run on current PyTorch; applied once when mmfocalnet is imported."""
+from .mmengine_checkpoints import allow_mmengine_checkpoint_types
+
+__all__ = ['allow_mmengine_checkpoint_types']

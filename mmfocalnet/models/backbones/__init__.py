@@ -1,0 +1,5 @@
+from .arch_zoo import FOCALNET_ARCHS
+from .focal_modulation import FocalModulation
+from .focalnet import FocalNet
+
+__all__ = ['FOCALNET_ARCHS', 'FocalModulation', 'FocalNet']

@@ -1,0 +1,91 @@
+"""Focal modulation: the attention-free token mixer of FocalNet (Yang et al., NeurIPS 2022, Eq. 3-6)."""
+import torch.nn.functional as F
+from mmcv.cnn import build_activation_layer, build_norm_layer
+from torch import nn
+
+
+class FocalModulation(nn.Module):
+    """Focal modulation on channels-last feature maps.
+
+    ``f`` projects each token to a query, a context and ``focal_level + 1`` gates (raw, no sigmoid). The context
+    passes through ``focal_level`` chained depthwise convolutions (kernel ``focal_window + focal_factor * l``),
+    each followed by the activation; every level and a globally pooled context are summed, weighted by their
+    gates, mapped by the 1x1 conv ``h`` into the modulator, and multiplied into the query. Parameter names match
+    the official implementation so its checkpoints load unchanged.
+
+    The module stores nothing during forward. To see the gating maps and the modulator (as in the paper's
+    figures), register forward hooks on ``gates_tap`` (output: gates, ``(B, L + 1, H, W)``) and
+    ``modulator_tap`` (output: modulator, ``(B, H, W, C)``); both are identities that cost nothing otherwise.
+
+    Args:
+        dims (int): Number of channels C.
+        focal_window (int): Kernel size of the first focal level; odd. Defaults to 3.
+        focal_level (int): Number of focal levels L. Defaults to 2.
+        focal_factor (int): Kernel growth per level (even, so that kernels stay odd). Defaults to 2.
+        bias (bool): Whether ``f`` and ``h`` have biases. Defaults to True.
+        proj_drop (float): Dropout after the output projection. Defaults to 0.
+        use_postln_in_modulation (bool): Apply a norm ``ln`` after the modulation, before ``proj`` (huge
+            models). Defaults to False.
+        normalize_modulator (bool): Divide the aggregated context by ``L + 1`` (fl4 large models).
+            Defaults to False.
+        act_cfg (dict): Activation after each focal convolution and after global pooling.
+            Defaults to ``dict(type='GELU')``.
+        norm_cfg (dict): Norm used by ``ln``. Defaults to ``dict(type='LN')``.
+    """
+
+    def __init__(self,
+                 dims,
+                 focal_window=3,
+                 focal_level=2,
+                 focal_factor=2,
+                 bias=True,
+                 proj_drop=0.,
+                 use_postln_in_modulation=False,
+                 normalize_modulator=False,
+                 act_cfg=dict(type='GELU'),
+                 norm_cfg=dict(type='LN')):
+        super().__init__()
+        self.focal_level = focal_level
+        self.normalize_modulator = normalize_modulator
+        # Computed once: the fused projection's output splits into query | context | gates.
+        self.split_sizes = (dims, dims, focal_level + 1)
+
+        self.f = nn.Linear(dims, sum(self.split_sizes), bias=bias)
+        self.h = nn.Conv2d(dims, dims, kernel_size=1, bias=bias)
+        self.act = build_activation_layer(act_cfg)
+        self.proj = nn.Linear(dims, dims)
+        self.proj_drop = nn.Dropout(proj_drop)
+        self.focal_layers = nn.ModuleList()
+        for level in range(focal_level):
+            kernel_size = focal_factor * level + focal_window
+            self.focal_layers.append(
+                nn.Sequential(
+                    nn.Conv2d(dims, dims, kernel_size, padding=kernel_size // 2, groups=dims, bias=False),
+                    build_activation_layer(act_cfg)))
+        if use_postln_in_modulation:
+            self.ln = build_norm_layer(norm_cfg, dims)[1]
+        else:
+            self.ln = None
+        self.gates_tap = nn.Identity()
+        self.modulator_tap = nn.Identity()
+
+    def forward(self, x):
+        """Modulates ``x`` of shape ``(B, H, W, C)``; returns the same shape."""
+        query, ctx, gates = self.f(x).split(self.split_sizes, dim=-1)
+        # NCHW views of channels-last memory: the depthwise convs run without a layout round trip.
+        ctx = ctx.permute(0, 3, 1, 2)
+        gates = self.gates_tap(gates.permute(0, 3, 1, 2))
+        ctx_all = 0
+        for level, focal_layer in enumerate(self.focal_layers):
+            ctx = focal_layer(ctx)
+            ctx_all = ctx_all + ctx * gates[:, level:level + 1]
+        ctx_global = self.act(ctx.mean((2, 3), keepdim=True))
+        ctx_all = ctx_all + ctx_global * gates[:, self.focal_level:]
+        if self.normalize_modulator:
+            ctx_all = ctx_all / (self.focal_level + 1)
+        # h is a 1x1 conv (official parameter layout); on channels-last data it is a plain matmul.
+        modulator = F.linear(ctx_all.permute(0, 2, 3, 1), self.h.weight.flatten(1), self.h.bias)
+        out = query * self.modulator_tap(modulator)
+        if self.ln is not None:
+            out = self.ln(out)
+        return self.proj_drop(self.proj(out))
