@@ -1,0 +1,4 @@
+# FocalNet-B (LRF: 3 focal levels) on ImageNet-1K. Official: 83.9 top-1.
+# Official weights: https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_base_lrf.pth
+_base_ = './focalnet_b_srf_in1k.py'
+model = dict(backbone=dict(arch='base_lrf'))

@@ -1,0 +1,4 @@
+# FocalNet-S (SRF: 2 focal levels) on ImageNet-1K. Official: 83.4 top-1.
+# Official weights: https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_small_srf.pth
+_base_ = './focalnet_t_srf_in1k.py'
+model = dict(backbone=dict(arch='small_srf', drop_path_rate=0.3))

@@ -1,0 +1,4 @@
+# FocalNet-XL with 4 focal levels from window 3 (and the normalised modulator), ImageNet-22K head, 384.
+# Official weights: https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_xlarge_lrf_384_fl4.pth
+_base_ = './focalnet_xl_fl3_in22k.py'
+model = dict(backbone=dict(arch='xlarge_fl4'))
