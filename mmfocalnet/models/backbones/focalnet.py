@@ -62,8 +62,9 @@ class FocalNet(BaseModule):
             the arch's.
         normalize_modulator (bool, optional): Divide the aggregated context by ``L + 1``. None takes the arch's.
         patch_norm (bool): Norm after the stem. Defaults to True.
-        out_indices (Sequence[int] | int): Stages whose outputs are returned, before their downsample, as NCHW
-            maps at strides 4, 8, 16, 32. Negative indices count from the last stage. Defaults to (0, 1, 2, 3).
+        out_indices (Sequence[int] | int, optional): Stages whose outputs are returned, before their
+            downsample, as NCHW maps at strides 4, 8, 16, 32. Negative indices count from the last stage.
+            None returns every stage (``(0, 1, 2, 3)`` for the hierarchical variants). Defaults to None.
         final_norm (bool): Classification layout: a single norm named ``norm`` on the last stage, as the
             official classifier, instead of one ``norm{i}`` per output as the official detection backbone.
             Requires ``out_indices`` to be the last stage only. Defaults to False.
@@ -107,7 +108,7 @@ class FocalNet(BaseModule):
                  use_postln_in_modulation=None,
                  normalize_modulator=None,
                  patch_norm=True,
-                 out_indices=(0, 1, 2, 3),
+                 out_indices=None,
                  final_norm=False,
                  frozen_stages=-1,
                  norm_eval=False,
@@ -155,7 +156,7 @@ class FocalNet(BaseModule):
             norm_cfg=norm_cfg if patch_norm else None)
         self.pos_drop = nn.Dropout(drop_rate)
 
-        drop_paths = torch.linspace(0, drop_path_rate, sum(self.depths)).tolist()
+        drop_paths = torch.linspace(0, drop_path_rate, sum(self.depths), device='cpu').tolist()
         self.layers = nn.ModuleList()
         for i, depth in enumerate(self.depths):
             first_block = sum(self.depths[:i])
@@ -199,6 +200,8 @@ class FocalNet(BaseModule):
             raise ValueError(f'FocalNet frozen_stages must be in [-1, {self.num_stages}], got {frozen_stages}')
 
     def _normalize_out_indices(self, out_indices):
+        if out_indices is None:
+            return tuple(range(self.num_stages))
         if isinstance(out_indices, int):
             out_indices = [out_indices]
         normalized = []
