@@ -7,6 +7,7 @@ from mmengine.registry import MODELS
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...checkpoint import focalnet_load_pre_hook, load_pretrained_focalnet
 from .arch_zoo import resolve_arch
 from .focalnet_layers import FocalNetPatchEmbed, FocalNetStage
 
@@ -187,6 +188,9 @@ class FocalNet(BaseModule):
             for i in self.out_indices:
                 self.add_module(f'norm{i}', build_norm_layer(norm_cfg, self.stage_dims[i])[1])
         self._freeze_stages()
+        # Every load path (load_state_dict, mmengine load_from and init_cfg) goes through this hook, which pads or
+        # crops focal kernels and expands modulation.f for other windows or levels, as the official loader does.
+        self.register_load_state_dict_pre_hook(focalnet_load_pre_hook)
 
     def _check_options(self, focal_factor, frozen_stages):
         for i, (level, window) in enumerate(zip(self.focal_levels, self.focal_windows)):
@@ -215,10 +219,28 @@ class FocalNet(BaseModule):
         return tuple(sorted(normalized))
 
     def init_weights(self):
-        """Applies the official initialisation, or loads the checkpoint that ``init_cfg`` names."""
-        if self.init_cfg is not None:
+        """Applies the official initialisation, then loads the checkpoint of a ``Pretrained`` ``init_cfg``.
+
+        The checkpoint is read by :func:`~mmfocalnet.checkpoint.load_pretrained_focalnet`, not by mmengine,
+        whose loader reads only a ``state_dict`` entry and refuses the yacs config in official files: official
+        classification files, converted files and detection or segmentation files (their ``backbone.`` keys)
+        all work, ``prefix`` selects keys as in mmengine, and focal windows and levels are adapted. Weights
+        missing from the file (e.g. ``norm{i}``, new focal levels) keep the official initialisation. Other
+        ``init_cfg`` types are applied by mmengine.
+        """
+        is_pretrained = isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
+        if self.init_cfg is not None and not is_pretrained:
             super().init_weights()
             return
+        self._official_init()
+        if is_pretrained:
+            load_pretrained_focalnet(
+                self,
+                self.init_cfg['checkpoint'],
+                prefix=self.init_cfg.get('prefix'),
+                map_location=self.init_cfg.get('map_location', 'cpu'))
+
+    def _official_init(self):
         # Official scheme: only Linear and LayerNorm are initialised; convolutions keep PyTorch's defaults.
         for module in self.modules():
             if isinstance(module, nn.Linear):

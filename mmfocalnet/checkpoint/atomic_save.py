@@ -1,0 +1,35 @@
+"""Writes a checkpoint so that the destination is either the complete new file or untouched, never half written."""
+import os
+import tempfile
+
+import torch
+
+
+def save_atomically(obj, path):
+    """``torch.save`` into a temporary file next to ``path``, then move it into place in one step.
+
+    The temporary file lives in the destination directory, so ``os.replace`` is a rename within one file system
+    (atomic on POSIX and Windows). If anything fails, the temporary file is removed and ``path`` is not created.
+
+    Args:
+        obj (object): What to save.
+        path (str | os.PathLike): The destination; its directory is created if needed.
+    """
+    path = os.path.abspath(os.fspath(path))
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
+    try:
+        with os.fdopen(handle, 'wb') as file:
+            torch.save(obj, file)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp creates the file readable by its owner only; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_path, 0o666 & ~umask)
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
