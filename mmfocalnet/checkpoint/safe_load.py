@@ -12,7 +12,6 @@ import collections
 import os
 import pickle
 import types
-import zipfile
 
 import numpy as np
 import torch
@@ -134,27 +133,28 @@ def load_checkpoint_file(path, map_location='cpu'):
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        CheckpointError: The file is empty, truncated or not a PyTorch checkpoint, or it pickles an object
+        CheckpointError: The file is not a PyTorch checkpoint, or is truncated or corrupt, or it pickles an object
             outside the allow-list (the message names the refused global; nothing of it has run).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint file {path} does not exist')
-    if os.path.getsize(path) == 0:
-        raise CheckpointError(f'{path} is empty, not a PyTorch checkpoint')
+    with open(path, 'rb') as file:
+        magic = file.read(2)
+    # torch writes zip archives (b'PK'), or, before torch 1.6, a protocol >= 2 pickle (b'\x80').
+    if magic != b'PK' and magic[:1] != b'\x80':
+        raise CheckpointError(f'{path} is not a PyTorch checkpoint: it is neither a zip archive nor a pickle')
     try:
         return torch.load(path, map_location=map_location, pickle_module=_RESTRICTED_PICKLE, weights_only=False)
     except RefusedGlobalError as exc:
         raise CheckpointError(
             f'{path} was refused: it pickles {exc.module}.{exc.name}, which a FocalNet checkpoint does not need '
             f'and which could run code; only tensors, OrderedDict, numpy data and yacs configs are loaded') from None
-    except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise CheckpointError(f'{path} is not a PyTorch checkpoint (neither a zip archive nor a complete pickle): '
-                              f'{exc}') from None
     except RuntimeError as exc:
         # torch reports damaged zip archives (e.g. a partial download) as RuntimeError from its stream reader.
-        if 'PytorchStreamReader' in str(exc):
-            first_sentence = str(exc).split('. ')[0]
-            raise CheckpointError(f'{path} is truncated or corrupt, not a readable PyTorch checkpoint: '
-                                  f'{first_sentence}') from None
-        raise CheckpointError(f'{path} could not be loaded: {exc}') from None
+        first_sentence = str(exc).split('. ')[0]
+        raise CheckpointError(f'{path} is truncated or corrupt, not a readable PyTorch checkpoint: '
+                              f'{first_sentence}') from None
+    except Exception as exc:  # a damaged pickle can fail in any opcode: EOFError, ValueError, KeyError, ...
+        raise CheckpointError(f'{path} is truncated or corrupt, not a readable PyTorch checkpoint: '
+                              f'{type(exc).__name__}: {exc}') from None

@@ -1,0 +1,167 @@
+"""tools/convert_keys.py: what it prints for each kind, and one clear line, status 1 and no DST on bad input."""
+import os
+import subprocess
+import sys
+
+from pathlib import Path
+
+import pytest
+import torch
+from official_files import OfficialClassifier, randomize_, save_official_cls, save_official_downstream, small_arch
+
+from mmfocalnet import FocalNet
+
+ARCH = small_arch('tiny_srf', embed_dims=8)
+REPO_ROOT = str(Path(__file__).resolve().parents[2])
+CONVERT_KEYS = os.path.join(REPO_ROOT, 'tools', 'convert_keys.py')
+
+
+class RunsCode:
+    """Pickles as a call to ``os.mkdir(path)``."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return os.mkdir, (self.path, )
+
+
+def downstream_state_dict(heads):
+    """A detection or segmentation state dict: the official detection backbone under backbone., plus heads."""
+    state_dict = {f'backbone.{key}': value for key, value in FocalNet(arch=ARCH, focal_windows=9).state_dict().items()}
+    state_dict.update({key: torch.randn(4, 4) for key in heads})
+    return state_dict
+
+
+def write_cls(directory):
+    path = directory / 'focalnet_tiny_srf.pth'
+    save_official_cls(path, randomize_(OfficialClassifier(ARCH)).state_dict())
+    return path
+
+
+def write_det(directory):
+    path = directory / 'focalnet_tiny_srf_maskrcnn_3x.pth'
+    save_official_downstream(path, downstream_state_dict(['neck.lateral_convs.0.conv.weight',
+                                                          'rpn_head.rpn_conv.weight']))
+    return path
+
+
+def write_seg(directory):
+    # Saved from a (Distributed)DataParallel model: every key starts with module.
+    state_dict = downstream_state_dict(['decode_head.conv_seg.weight', 'auxiliary_head.conv_seg.weight'])
+    path = directory / 'focalnet_tiny_srf_upernet_160k.pth'
+    save_official_downstream(path, {f'module.{key}': value for key, value in state_dict.items()}, 'mmseg')
+    return path
+
+
+def test_classification_file_report(tmp_path, convert_keys, capsys):
+    src, dst = write_cls(tmp_path), tmp_path / 'out' / 'focalnet_tiny_srf_mmpretrain.pth'
+    assert convert_keys([str(src), str(dst)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    weights = OfficialClassifier(ARCH).state_dict()
+    num_tensors, num_values = len(weights), sum(tensor.numel() for tensor in weights.values())
+
+    assert lines[0] == (f"{src}: classification checkpoint ('model' entry), {num_tensors} tensors, "
+                        f'{num_values / 1e6:.2f} M values')
+    assert lines[1] == f'renamed {num_tensors} keys:'
+    assert lines[2] == (f'  * -> backbone.*  ({num_tensors - 2} keys, e.g. patch_embed.proj.weight -> '
+                        f'backbone.patch_embed.proj.weight)')
+    assert lines[3] == '  head.* -> head.fc.*  (2 keys, e.g. head.weight -> head.fc.weight)'
+    assert lines[-3:] == ['dropped 0 keys (none)', 'dropped training state: optimizer, lr_scheduler', f'wrote {dst}']
+    converted = torch.load(dst, weights_only=True)
+    assert converted['meta']['kind'] == 'cls' and converted['meta']['source']['epoch'] == 299
+
+
+def test_detection_file_keeps_its_keys(tmp_path, convert_keys, capsys):
+    src, dst = write_det(tmp_path), tmp_path / 'det.pth'
+    assert convert_keys([str(src), str(dst)]) == 0
+    out = capsys.readouterr().out
+    assert "detection checkpoint ('state_dict' entry)" in out and 'renamed 0 keys\n' in out
+    assert 'dropped training state: optimizer' in out
+    converted = torch.load(dst, weights_only=True)
+    assert list(converted['state_dict']) == list(torch.load(src, weights_only=True)['state_dict'])
+    assert converted['meta']['source']['meta']['CLASSES'] == ('person', 'bicycle', 'car')
+
+
+def test_segmentation_file_loses_its_module_prefix(tmp_path, convert_keys, capsys):
+    src, dst = write_seg(tmp_path), tmp_path / 'seg.pth'
+    assert convert_keys([str(src), str(dst), '--kind', 'seg']) == 0
+    out = capsys.readouterr().out
+    assert 'segmentation checkpoint' in out and '  module.* -> *  (' in out
+    keys = list(torch.load(dst, weights_only=True)['state_dict'])
+    assert 'decode_head.conv_seg.weight' in keys and not any(key.startswith('module.') for key in keys)
+
+
+def test_a_kind_that_contradicts_the_keys_is_refused(tmp_path, convert_keys, capsys):
+    src, dst = write_det(tmp_path), tmp_path / 'det.pth'
+    assert convert_keys([str(src), str(dst), '--kind', 'cls']) == 1
+    assert 'is a det checkpoint (keys under neck., rpn_head.' in capsys.readouterr().err
+    assert not dst.exists()
+
+
+def _truncated(directory):
+    path = write_cls(directory)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+    return path, 'is truncated or corrupt'
+
+
+def _text(directory):
+    path = directory / 'README.txt'
+    path.write_text('FocalNet weights: see https://github.com/microsoft/FocalNet\n')
+    return path, 'is not a PyTorch checkpoint'
+
+
+def _resnet(directory):
+    from torchvision.models import resnet18
+    path = directory / 'resnet18.pth'
+    torch.save(resnet18().state_dict(), path)
+    return path, 'has no FocalNet weights: expected the keys'
+
+
+def _empty_dict(directory):
+    path = directory / 'empty.pth'
+    torch.save({}, path)
+    return path, 'holds an empty dict'
+
+
+def _runs_code(directory):
+    path = directory / 'malicious.pth'
+    torch.save({'model': OfficialClassifier(ARCH).state_dict(), 'config': RunsCode(directory / 'side_effect')}, path)
+    return path, 'was refused: it pickles posix.mkdir'
+
+
+@pytest.mark.parametrize('make_bad_file', [_truncated, _text, _resnet, _empty_dict, _runs_code],
+                         ids=['truncated', 'text', 'other-architecture', 'empty-dict', 'runs-code'])
+def test_bad_input_exits_1_with_one_line_and_leaves_no_dst(make_bad_file, tmp_path, convert_keys, capsys):
+    src, problem = make_bad_file(tmp_path)
+    dst = tmp_path / 'converted' / 'out.pth'
+    assert convert_keys([str(src), str(dst)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert captured.err.startswith(f'convert_keys.py: error: {src}') and captured.err.count('\n') == 1
+    assert problem in captured.err
+    assert not dst.parent.exists()
+    assert not (tmp_path / 'side_effect').exists()
+
+
+def test_a_failed_write_leaves_neither_dst_nor_a_temporary_file(tmp_path, convert_keys, capsys):
+    src = write_cls(tmp_path)
+    dst = tmp_path / 'out' / 'taken.pth'
+    dst.mkdir(parents=True)  # a directory where the file should go: the final rename fails
+    assert convert_keys([str(src), str(dst)]) == 1
+    assert 'convert_keys.py: error:' in capsys.readouterr().err
+    assert os.listdir(dst.parent) == ['taken.pth'] and dst.is_dir()
+
+
+def test_the_script_exits_non_zero_from_the_shell(tmp_path):
+    src, _ = _runs_code(tmp_path)
+    dst = tmp_path / 'out.pth'
+    result = subprocess.run([sys.executable, CONVERT_KEYS, str(src), str(dst)], cwd=REPO_ROOT, text=True,
+                            capture_output=True, env={**os.environ, 'PYTHONPATH': os.pathsep.join([REPO_ROOT, os.environ.get('PYTHONPATH', '')])})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f'convert_keys.py: error: {src} was refused: it pickles posix.mkdir, which a FocalNet checkpoint does not '
+        'need and which could run code; only tensors, OrderedDict, numpy data and yacs configs are loaded'
+    ]
+    assert not dst.exists() and not (tmp_path / 'side_effect').exists()
