@@ -1,0 +1,13 @@
+# ATSS 3x, FocalNet-T (LRF: 3 focal levels).
+# Official result: 49.6 box AP on COCO val2017.
+_base_ = [
+    './_base_/models/atss_focalnet_fpn.py',
+    './_base_/datasets/coco_detection_detr_aug.py',
+    './_base_/schedules/adamw_amp_3x.py',
+    './_base_/default_runtime.py',
+]
+
+# Backbone initialised from the official ImageNet-1K classifier; download it first:
+#   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_lrf.pth
+pretrained = 'checkpoints/focalnet_tiny_lrf.pth'
+model = dict(backbone=dict(arch='tiny_lrf', init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

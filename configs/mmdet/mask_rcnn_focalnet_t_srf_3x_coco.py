@@ -1,0 +1,14 @@
+# Mask R-CNN 3x, FocalNet-T (SRF: 2 focal levels).
+# Official result: 47.6 box AP, 42.6 mask AP on COCO val2017.
+_base_ = [
+    './_base_/models/mask_rcnn_focalnet_fpn.py',
+    './_base_/datasets/coco_instance_detr_aug.py',
+    './_base_/schedules/adamw_amp_3x.py',
+    './_base_/default_runtime.py',
+]
+
+# Backbone initialised from the official ImageNet-1K classifier; download it first:
+#   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_srf.pth
+pretrained = 'checkpoints/focalnet_tiny_srf.pth'
+model = dict(
+    backbone=dict(arch='tiny_srf', drop_path_rate=0.3, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
