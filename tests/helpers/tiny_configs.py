@@ -1,0 +1,86 @@
+"""Shrinks our real configs to a few pixels and one iteration, so every config can train and evaluate on CPU.
+
+Only sizes, data locations, loader settings and run lengths change; the model, losses, optimiser, schedule and
+transforms stay those of the config under test.
+"""
+import itertools
+import os.path as osp
+
+from mmengine.config import Config
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_run_ids = itertools.count()
+
+
+def config_path(*parts):
+    """Absolute path of a config under ``configs/``."""
+    return osp.join(REPO_ROOT, 'configs', *parts)
+
+
+def set_in_pipeline(pipeline, transform_type, **fields):
+    """Sets ``fields`` on every transform of ``transform_type`` in a flat pipeline.
+
+    Raises if the pipeline has no such transform, so a renamed transform cannot silently escape shrinking.
+    """
+    matches = [transform for transform in pipeline if transform['type'] == transform_type]
+    if not matches:
+        raise KeyError(f'no {transform_type} in pipeline {[t["type"] for t in pipeline]}')
+    for transform in matches:
+        transform.update(fields)
+
+
+def _small_loaders(cfg, data_root, train_batch, val_batch):
+    for name, batch in (('train_dataloader', train_batch), ('val_dataloader', val_batch),
+                        ('test_dataloader', val_batch)):
+        loader = cfg[name]
+        loader.update(batch_size=batch, num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = data_root
+
+
+def _quiet_short_run(cfg, work_dir, stem):
+    cfg.work_dir = work_dir
+    cfg.experiment_name = f'{stem}_{next(_run_ids)}'  # unique: runners in one process must not share scopes
+    cfg.log_level = 'WARNING'
+    cfg.randomness = dict(seed=0)
+    cfg.default_hooks.checkpoint = None  # a checkpoint of a base model plus AdamW state is over 1 GB
+    cfg.default_hooks.logger.interval = 1
+
+
+def tiny_seg_config(path, data_root, work_dir, crop=64):
+    """An mmseg config shrunk to ``crop`` pixels: 1 iteration of 2 images, then evaluation of 1 image.
+
+    The backbone's pretrained checkpoint is dropped (``init_cfg=None``): the tests have no official weights.
+    """
+    cfg = Config.fromfile(path)
+    _small_loaders(cfg, data_root, train_batch=2, val_batch=1)
+    set_in_pipeline(cfg.train_dataloader.dataset.pipeline, 'RandomResize', scale=(4 * crop, crop))
+    set_in_pipeline(cfg.train_dataloader.dataset.pipeline, 'RandomCrop', crop_size=(crop, crop))
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        set_in_pipeline(loader.dataset.pipeline, 'Resize', scale=(4 * crop, crop))
+    cfg.tta_pipeline[1].transforms[0] = [
+        dict(type='Resize', scale=(int(4 * crop * r), int(crop * r)), keep_ratio=True) for r in cfg.tta_ratios
+    ]
+    cfg.model.data_preprocessor.size = (crop, crop)
+    cfg.model.backbone.init_cfg = None
+    cfg.train_cfg.update(max_iters=1, val_interval=1)
+    _quiet_short_run(cfg, work_dir, osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def tiny_cls_config(path, data_root, work_dir, size=32, backbone_overrides=None):
+    """An mmpretrain config shrunk to ``size`` pixels: 1 epoch of 1 batch of 2 images, then evaluation.
+
+    Args:
+        backbone_overrides (dict, optional): e.g. smaller ``depths`` for the 22K models; the arch's flags and the
+            config's head (class count, width) stay as configured.
+    """
+    cfg = Config.fromfile(path)
+    _small_loaders(cfg, data_root, train_batch=2, val_batch=2)
+    set_in_pipeline(cfg.train_dataloader.dataset.pipeline, 'RandomResizedCrop', scale=size)
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        set_in_pipeline(loader.dataset.pipeline, 'ResizeEdge', scale=size * 8 // 7)
+        set_in_pipeline(loader.dataset.pipeline, 'CenterCrop', crop_size=size)
+    cfg.model.backbone.update(backbone_overrides or {})
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    _quiet_short_run(cfg, work_dir, osp.splitext(osp.basename(path))[0])
+    return cfg
