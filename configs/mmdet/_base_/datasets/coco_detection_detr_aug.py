@@ -1,4 +1,4 @@
-# COCO 2017 box detection (ATSS, Sparse R-CNN): the same DETR augmentation, without masks.
+# COCO 2017 box detection (ATSS, Sparse R-CNN): the same data and DETR augmentation, without masks.
 _base_ = './coco_instance_detr_aug.py'
 
 train_pipeline = [

@@ -1,9 +1,10 @@
 # The official FocalNet recipe for Mask R-CNN, Cascade Mask R-CNN and ATSS (facts C.1), 12 epochs.
-_base_ = 'mmdet::_base_/schedules/schedule_1x.py'
-
 max_epochs = 12
 lr_steps = [9, 11]  # the official 1x steps (not mmdet's [8, 11])
-train_cfg = dict(max_epochs=max_epochs)
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
 
 # mmdet 2.11's schedule_1x: 500 iterations of linear warm-up from lr x 1e-3, then x0.1 at each step.
 param_scheduler = [
@@ -16,7 +17,7 @@ param_scheduler = [
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale='dynamic',
-    optimizer=dict(_delete_=True, type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
+    optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
     # The official key list also names Swin's 'absolute_pos_embed' and 'relative_position_bias_table', which
     # FocalNet lacks. 'norm' is a substring match: it catches norm1/norm2, the stem and downsample norms and the
     # per-output norm{i}; gamma_*, biases and modulation.ln keep their weight decay, as officially.
