@@ -5,6 +5,8 @@ import sys
 import pytest
 import torch
 
+import mmfocalnet  # noqa: F401  (first, as our tools do: its fixes apply before any toolbox import)
+
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)  # lets tests import the helpers in tests/helpers
