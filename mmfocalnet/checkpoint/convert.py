@@ -82,7 +82,7 @@ def detect_kind(state_dict, source):
         raise CheckpointError(
             f'{source} has no FocalNet weights: expected the keys {list(FOCALNET_PROBE_KEYS)} (with "backbone." '
             f'for detection and segmentation), found {describe_keys(state_dict)}; is it a checkpoint of another '
-            f'architecture?')
+            f'architecture, or a timm / HuggingFace FocalNet (their names differ from the official ones)?')
     if prefix == '':
         return 'cls'
     is_det = any(key.startswith(_DET_PREFIXES) for key in state_dict)

@@ -152,6 +152,8 @@ def load_checkpoint_file(path, map_location='cpu'):
             f'and which could run code; only tensors, OrderedDict, numpy data and yacs configs are loaded') from None
     except RuntimeError as exc:
         # torch reports damaged zip archives (e.g. a partial download) as RuntimeError from its stream reader.
+        if 'PytorchStreamReader' not in str(exc):
+            raise CheckpointError(f'{path} could not be loaded: {exc}') from None
         first_sentence = str(exc).split('. ')[0]
         raise CheckpointError(f'{path} is truncated or corrupt, not a readable PyTorch checkpoint: '
                               f'{first_sentence}') from None
