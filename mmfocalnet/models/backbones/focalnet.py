@@ -77,9 +77,11 @@ class FocalNet(BaseModule):
         with_cp (bool): Checkpoint each block when gradients are needed. Defaults to False.
         norm_cfg (dict): Norm layers. Defaults to ``dict(type='LN')``.
         act_cfg (dict): Activations. Defaults to ``dict(type='GELU')``.
-        init_cfg (dict | list[dict], optional): mmengine init config, e.g.
-            ``dict(type='Pretrained', checkpoint='focalnet_tiny_srf.pth')``. None applies the official
-            initialisation. Defaults to None.
+        init_cfg (dict | list[dict], optional): mmengine init config. None applies the official
+            initialisation. ``dict(type='Pretrained', checkpoint='checkpoints/focalnet_tiny_srf.pth')`` loads a
+            local file through mmfocalnet's safe loader: an official classification, detection or segmentation
+            .pth, or one converted by ``tools/convert_keys.py``; focal kernels and levels are adapted to this
+            model as the official loader does, and ``prefix`` selects keys as in mmengine. Defaults to None.
 
     Example:
         >>> import torch
