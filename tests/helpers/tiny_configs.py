@@ -1,12 +1,16 @@
 """Shrinks our real configs to a few pixels and one iteration, so every config can train and evaluate on CPU.
 
-Only sizes, data locations, loader settings and run lengths change; the model, losses, optimiser, schedule and
-transforms stay those of the config under test.
+``tiny_seg_config`` and ``tiny_cls_config`` change only image sizes, data locations, loader settings and run
+lengths: the model, losses, optimiser, schedule, transforms, dataset classes and metrics stay the config's.
+``shallow_backbone`` and ``narrow_heads`` additionally shrink the model where a full-size one is too slow for a
+CPU test; each keeps the arch's flags, the stage count and the wiring between backbone and heads.
 """
 import itertools
 import os.path as osp
 
 from mmengine.config import Config
+
+from mmfocalnet.models import FOCALNET_ARCHS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 _run_ids = itertools.count()
@@ -29,12 +33,33 @@ def set_in_pipeline(pipeline, transform_type, **fields):
         transform.update(fields)
 
 
+def shallow_backbone(cfg, embed_dims=None):
+    """One block per stage; with ``embed_dims``, also that width, and a classifier head that matches it.
+
+    Returns:
+        Config: ``cfg``, changed in place.
+    """
+    num_stages = len(FOCALNET_ARCHS[cfg.model.backbone.arch]['depths'])
+    cfg.model.backbone.depths = [1] * num_stages
+    if embed_dims is not None:
+        cfg.model.backbone.embed_dims = embed_dims
+        cfg.model.head.in_channels = embed_dims * 2**(num_stages - 1)
+    return cfg
+
+
+def narrow_heads(cfg):
+    """UPerNet with 64 channels and an FCN auxiliary head with 32, instead of 512 and 256 (31 M parameters)."""
+    cfg.model.decode_head.channels = 64
+    cfg.model.auxiliary_head.channels = 32
+    return cfg
+
+
 def _small_loaders(cfg, data_root, train_batch, val_batch):
     for name, batch in (('train_dataloader', train_batch), ('val_dataloader', val_batch),
                         ('test_dataloader', val_batch)):
         loader = cfg[name]
         loader.update(batch_size=batch, num_workers=0, persistent_workers=False)
-        loader.dataset.data_root = data_root
+        loader.dataset.update(data_root=data_root, serialize_data=False)  # skips a gc.collect() per dataset
 
 
 def _quiet_short_run(cfg, work_dir, stem):
@@ -67,20 +92,14 @@ def tiny_seg_config(path, data_root, work_dir, crop=64):
     return cfg
 
 
-def tiny_cls_config(path, data_root, work_dir, size=32, backbone_overrides=None):
-    """An mmpretrain config shrunk to ``size`` pixels: 1 epoch of 1 batch of 2 images, then evaluation.
-
-    Args:
-        backbone_overrides (dict, optional): e.g. smaller ``depths`` for the 22K models; the arch's flags and the
-            config's head (class count, width) stay as configured.
-    """
+def tiny_cls_config(path, data_root, work_dir, size=32):
+    """An mmpretrain config shrunk to ``size`` pixels: 1 epoch of 1 batch of 2 images, then evaluation."""
     cfg = Config.fromfile(path)
     _small_loaders(cfg, data_root, train_batch=2, val_batch=2)
     set_in_pipeline(cfg.train_dataloader.dataset.pipeline, 'RandomResizedCrop', scale=size)
     for loader in (cfg.val_dataloader, cfg.test_dataloader):
         set_in_pipeline(loader.dataset.pipeline, 'ResizeEdge', scale=size * 8 // 7)
         set_in_pipeline(loader.dataset.pipeline, 'CenterCrop', crop_size=size)
-    cfg.model.backbone.update(backbone_overrides or {})
     cfg.train_cfg.update(max_epochs=1, val_interval=1)
     _quiet_short_run(cfg, work_dir, osp.splitext(osp.basename(path))[0])
     return cfg
