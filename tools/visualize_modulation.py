@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mmcv
 import torch
+from matplotlib import pyplot as plt
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import MODELS, init_default_scope
@@ -68,9 +69,11 @@ def visualize(cfg, checkpoint, image_path, out, stage=-1, block=-1):
         model.backbone(data['inputs'])
     fig = plot_modulation(
         to_display(packed['inputs']), record,
-        title=f'{Path(image_path).name}: FocalNet stage {record.stage}, block {record.block}')
+        title=f'{Path(image_path).name}: FocalNet stage {record.stage}, block {record.block}',
+        input_size=tuple(data['inputs'].shape[-2:]))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
+    plt.close(fig)
     return record
 
 

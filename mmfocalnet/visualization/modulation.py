@@ -99,17 +99,20 @@ def panel_titles(focal_level):
             ['gate: global context', 'modulator |m|'])
 
 
-def plot_modulation(image, record, index=0, title=None):
+def plot_modulation(image, record, index=0, title=None, input_size=None):
     """Draws a figure: the input, each gating map, the global-context gate and the modulator's channel norm.
 
-    The maps have the resolution of their stage (1/4 ... 1/32 of the input) and are drawn over the input's
-    extent, so that they line up with it.
+    The maps have the resolution of their stage (1/4 ... 1/32 of the input) and are stretched over the area of
+    the tensor that entered the backbone, so that they line up with the picture; padding beyond the picture
+    (detectors pad to a multiple of 32) is cut off.
 
     Args:
         image (np.ndarray): The picture the network saw, ``(H, W)`` gray or ``(H, W, 3)`` RGB, uint8.
         record (ModulationRecord): Filled by :func:`capture_modulation`.
         index (int): Which picture of the batch. Defaults to 0.
         title (str, optional): Figure title; defaults to naming the block.
+        input_size (tuple[int, int], optional): (H, W) of the backbone's input tensor, padding included.
+            Defaults to the picture's size.
 
     Returns:
         matplotlib.figure.Figure: One row of ``L + 3`` panels (see :func:`panel_titles`), each
@@ -127,7 +130,8 @@ def plot_modulation(image, record, index=0, title=None):
     titles = panel_titles(record.focal_level)
     maps = list(gates) + [norm]
     height, width = image.shape[:2]
-    extent = (0, width, height, 0)
+    input_height, input_width = input_size or (height, width)
+    extent = (0, input_width, input_height, 0)
 
     fig, axes = plt.subplots(
         1, len(titles), figsize=(PANEL_INCHES * len(titles), PANEL_INCHES + TITLE_INCHES), dpi=DPI,
@@ -137,6 +141,8 @@ def plot_modulation(image, record, index=0, title=None):
     for ax, values in zip(axes[1:], maps):
         # Gates are raw (signed, unbounded) weights: each map gets its own colour range, stated in the title.
         ax.imshow(values, cmap='viridis', extent=extent, interpolation='bilinear')
+        ax.set_xlim(0, width)
+        ax.set_ylim(height, 0)
     for ax, name, values in zip(axes, titles, [None] + maps):
         label = name if values is None else f'{name}\n[{values.min():.2g}, {values.max():.2g}]'
         ax.set_title(label, fontsize=8)
