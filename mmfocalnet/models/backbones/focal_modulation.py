@@ -1,7 +1,9 @@
 """Focal modulation: the attention-free token mixer of FocalNet (Yang et al., NeurIPS 2022, Eq. 3-6)."""
-import torch.nn.functional as F
+import torch
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch import nn
+
+from .onednn_linear import Linear, linear
 
 
 class FocalModulation(nn.Module):
@@ -50,10 +52,10 @@ class FocalModulation(nn.Module):
         # Computed once: the fused projection's output splits into query | context | gates.
         self.split_sizes = (dims, dims, focal_level + 1)
 
-        self.f = nn.Linear(dims, sum(self.split_sizes), bias=bias)
+        self.f = Linear(dims, sum(self.split_sizes), bias=bias)
         self.h = nn.Conv2d(dims, dims, kernel_size=1, bias=bias)
         self.act = build_activation_layer(act_cfg)
-        self.proj = nn.Linear(dims, dims)
+        self.proj = Linear(dims, dims)
         self.proj_drop = nn.Dropout(proj_drop)
         self.focal_layers = nn.ModuleList()
         for level in range(focal_level):
@@ -72,19 +74,24 @@ class FocalModulation(nn.Module):
     def forward(self, x):
         """Modulates ``x`` of shape ``(B, H, W, C)``; returns the same shape."""
         query, ctx, gates = self.f(x).split(self.split_sizes, dim=-1)
-        # NCHW views of channels-last memory: the depthwise convs run without a layout round trip.
+        # NCHW views of channels-last memory: the depthwise convs run without a layout round trip, and their
+        # outputs stay channels-last, so everything below is channels-last too.
         ctx = ctx.permute(0, 3, 1, 2)
         gates = self.gates_tap(gates.permute(0, 3, 1, 2))
-        ctx_all = 0
+        ctx_all = None
         for level, focal_layer in enumerate(self.focal_layers):
             ctx = focal_layer(ctx)
-            ctx_all = ctx_all + ctx * gates[:, level:level + 1]
+            gate = gates[:, level:level + 1]
+            # addcmul: multiply and accumulate in one pass, out of place, so autograd and compile need no care.
+            ctx_all = ctx * gate if ctx_all is None else torch.addcmul(ctx_all, ctx, gate)
         ctx_global = self.act(ctx.mean((2, 3), keepdim=True))
-        ctx_all = ctx_all + ctx_global * gates[:, self.focal_level:]
-        if self.normalize_modulator:
-            ctx_all = ctx_all / (self.focal_level + 1)
+        ctx_all = torch.addcmul(ctx_all, ctx_global, gates[:, self.focal_level:])
         # h is a 1x1 conv (official parameter layout); on channels-last data it is a plain matmul.
-        modulator = F.linear(ctx_all.permute(0, 2, 3, 1), self.h.weight.flatten(1), self.h.bias)
+        h_weight = self.h.weight.flatten(1)
+        if self.normalize_modulator:
+            # h(a / (L + 1)) = (W / (L + 1)) a + b: scaling the C x C weight spares a pass over the feature map.
+            h_weight = h_weight / (self.focal_level + 1)
+        modulator = linear(ctx_all.permute(0, 2, 3, 1), h_weight, self.h.bias)
         out = query * self.modulator_tap(modulator)
         if self.ln is not None:
             out = self.ln(out)

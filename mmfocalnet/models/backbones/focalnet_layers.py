@@ -7,6 +7,7 @@ from mmcv.cnn.bricks.drop import DropPath
 from torch import nn
 
 from .focal_modulation import FocalModulation
+from .onednn_linear import Linear
 
 
 class FocalNetPatchEmbed(nn.Module):
@@ -65,9 +66,9 @@ class FocalNetMlp(nn.Module):
 
     def __init__(self, dims, hidden_dims, drop=0., act_cfg=dict(type='GELU')):
         super().__init__()
-        self.fc1 = nn.Linear(dims, hidden_dims)
+        self.fc1 = Linear(dims, hidden_dims)
         self.act = build_activation_layer(act_cfg)
-        self.fc2 = nn.Linear(hidden_dims, dims)
+        self.fc2 = Linear(hidden_dims, dims)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x):
@@ -132,14 +133,20 @@ class FocalNetBlock(nn.Module):
             self.gamma_1 = nn.Parameter(layerscale_value * torch.ones(dims))
             self.gamma_2 = nn.Parameter(layerscale_value * torch.ones(dims))
         else:
-            self.gamma_1 = self.gamma_2 = 1.0
+            self.gamma_1 = self.gamma_2 = None
 
     def forward(self, x):
         if self.use_postln:
-            x = x + self.drop_path(self.gamma_1 * self.norm1(self.modulation(x)))
-            return x + self.drop_path(self.gamma_2 * self.norm2(self.mlp(x)))
-        x = x + self.drop_path(self.gamma_1 * self.modulation(self.norm1(x)))
-        return x + self.drop_path(self.gamma_2 * self.mlp(self.norm2(x)))
+            x = self._add_residual(x, self.norm1(self.modulation(x)), self.gamma_1)
+            return self._add_residual(x, self.norm2(self.mlp(x)), self.gamma_2)
+        x = self._add_residual(x, self.modulation(self.norm1(x)), self.gamma_1)
+        return self._add_residual(x, self.mlp(self.norm2(x)), self.gamma_2)
+
+    def _add_residual(self, x, branch, gamma):
+        """``x + DP(gamma * branch)``: without layer scale no multiply at all, with it one fused pass."""
+        if self.training and not isinstance(self.drop_path, nn.Identity):
+            return x + self.drop_path(branch if gamma is None else gamma * branch)
+        return x + branch if gamma is None else torch.addcmul(x, branch, gamma)
 
 
 class FocalNetStage(nn.Module):
