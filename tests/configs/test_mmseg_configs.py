@@ -213,3 +213,24 @@ def test_tools_train_routes_an_mmseg_config_to_mmseg(ade20k_root, tmp_path, monk
     records = [json.loads(line) for line in scalars_file.read_text().splitlines()]
     assert [record['iter'] for record in records if 'loss' in record] == [1, 2]
     assert any('mIoU' in record for record in records)
+
+
+def test_mmseg_inferencer_takes_config_and_converted_checkpoint(ade20k_root, tmp_path):
+    """The README's route for a trained segmentor: an mmseg 0.x-layout .pth -> tools/convert_keys.py -> mmseg's
+    own MMSegInferencer with our config."""
+    from mmseg.apis import MMSegInferencer
+    cfg = tiny_seg_config(config_path('mmseg', f'{FULL_SIZE_RUN}.py'), ade20k_root, str(tmp_path))
+    narrow_heads(shallow_backbone(cfg))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        trained = MODELS.build(cfg.model).eval()
+    official_file, converted_file = str(tmp_path / 'official.pth'), str(tmp_path / 'converted.pth')
+    torch.save({'meta': {'iter': 160000}, 'state_dict': trained.state_dict()}, official_file)
+    convert_keys = runpy.run_path(osp.join(REPO_ROOT, 'tools', 'convert_keys.py'))['main']
+    assert convert_keys([official_file, converted_file, '--kind', 'seg']) == 0
+    inferencer = MMSegInferencer(model=cfg, weights=converted_file, device='cpu')
+    image = torch.randint(0, 256, (48, 64, 3), dtype=torch.uint8).numpy()
+    prediction = inferencer(image)['predictions']
+    assert prediction.shape == (48, 64) and prediction.max() < 150
+    loaded = inferencer.model.state_dict()
+    for key, value in trained.state_dict().items():
+        assert torch.equal(loaded[key], value), key
