@@ -7,10 +7,11 @@
 """
 from .data_check import DataNotFoundError, check_data_exists
 from .errors import UsageError
-from .launch import build_test_runner, build_train_runner, test, test_parser, train, train_parser
+from .launch import (build_test_runner, build_train_runner, enable_test_time_augmentation, test, test_parser, train,
+                     train_parser)
 from .toolboxes import TOOLBOXES, Toolbox, toolbox_for
 
 __all__ = [
     'DataNotFoundError', 'TOOLBOXES', 'Toolbox', 'UsageError', 'build_test_runner', 'build_train_runner',
-    'check_data_exists', 'test', 'test_parser', 'toolbox_for', 'train', 'train_parser'
+    'check_data_exists', 'enable_test_time_augmentation', 'test', 'test_parser', 'toolbox_for', 'train', 'train_parser'
 ]

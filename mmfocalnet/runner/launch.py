@@ -64,6 +64,8 @@ def test_parser():
     parser.add_argument('--show', action='store_true', help='show each prediction in a window')
     parser.add_argument('--show-dir', help='write images with predictions drawn into this folder')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds each --show window stays open')
+    parser.add_argument(
+        '--tta', action='store_true', help="test-time augmentation: the config's tta_model and tta_pipeline")
     return parser
 
 
@@ -104,6 +106,16 @@ def _build_runner(cfg, toolbox, launcher):
     return Runner.from_cfg(cfg)
 
 
+def enable_test_time_augmentation(cfg):
+    """Swaps in the config's ``tta_pipeline`` and wraps its model in ``tta_model``, as the toolboxes' tools do."""
+    missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]
+    if missing:
+        raise UsageError(f'--tta needs {" and ".join(missing)} in {cfg.filename}')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+
+
 def build_train_runner(args):
     """Returns the Runner that ``tools/train.py`` starts, from the parsed ``args`` of :func:`train_parser`."""
     cfg = load_config(args.config, args.cfg_options)
@@ -134,6 +146,8 @@ def build_test_runner(args):
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         raise UsageError(f'checkpoint {args.checkpoint!r} does not exist')
     cfg.load_from = args.checkpoint
+    if args.tta:
+        enable_test_time_augmentation(cfg)
     if args.show or args.show_dir:
         toolbox.enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):

@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
 from mmfocalnet.models import FOCALNET_ARCHS
+from mmfocalnet.runner import UsageError, enable_test_time_augmentation
 
 # Expected values, from the official FocalNet segmentation release (reference facts C.2): arch, UPerHead input
 # channels, auxiliary FCNHead input channels (the third stage), backbone parameters in M (calc, windows 9, with
@@ -176,12 +177,10 @@ def test_config_trains_one_iteration_and_evaluates(name, ade20k_root, tmp_path):
 
 
 def test_multi_scale_flip_tta_evaluates(ade20k_root, tmp_path):
-    """Swap in the TTA model and pipeline as ``tools/test.py --tta`` does; 6 scales x 2 flips are merged."""
+    """``tools/test.py --tta`` swaps in the TTA model and pipeline; 6 scales x 2 flips are merged."""
     cfg = tiny_seg_config(config_path('mmseg', f'{FULL_SIZE_RUN}.py'), ade20k_root, str(tmp_path))
     narrow_heads(shallow_backbone(cfg))  # the TTA wrapper, not the model size, is under test
-    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-    cfg.tta_model.module = cfg.model
-    cfg.model = cfg.tta_model
+    enable_test_time_augmentation(cfg)
     runner = Runner.from_cfg(cfg)
     views = runner.test_dataloader.dataset[0]['inputs']
     sizes = [tuple(image.shape[1:]) for image in views]
@@ -234,3 +233,9 @@ def test_mmseg_inferencer_takes_config_and_converted_checkpoint(ade20k_root, tmp
     loaded = inferencer.model.state_dict()
     for key, value in trained.state_dict().items():
         assert torch.equal(loaded[key], value), key
+
+
+def test_tta_without_tta_settings_is_a_usage_error():
+    cfg = Config(dict(model=dict(type='EncoderDecoder'), test_dataloader=dict(dataset=dict(pipeline=[]))))
+    with pytest.raises(UsageError, match='--tta needs tta_model and tta_pipeline'):
+        enable_test_time_augmentation(cfg)
