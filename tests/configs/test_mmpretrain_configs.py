@@ -4,7 +4,6 @@ counts, one training iteration plus one evaluation each on a tiny ImageNet-layou
 conversion path up to mmpretrain's inferencer."""
 import glob
 import json
-import math
 import os.path as osp
 import runpy
 import sys
@@ -13,12 +12,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers.hf_reference import build_hf_model, copy_weights_to_hf, randomize_
-from helpers.tiny_configs import REPO_ROOT, config_path, shallow_backbone, tiny_cls_config
+from helpers.tiny_configs import (REPO_ROOT, config_path, shallow_backbone, tiny_cls_config,
+                                  train_one_iteration_and_evaluate)
 from helpers.tiny_datasets import make_imagenet
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS, PARAM_SCHEDULERS
 
 from mmfocalnet.checkpoint import convert_to_mmengine
@@ -192,20 +192,10 @@ def test_full_size_model_has_official_parameter_count_and_wiring(name):
 
 
 def _train_one_iteration_and_evaluate(cfg):
-    runner = Runner.from_cfg(cfg)
-    watched = {
-        'backbone': runner.model.backbone.layers[0].blocks[0].modulation.f.weight,
-        'head': runner.model.head.fc.weight,
-    }
-    before = {key: param.detach().clone() for key, param in watched.items()}
-    runner.train()
-    assert runner.iter == 1
-    loss = runner.message_hub.get_scalar('train/loss').current()
-    assert math.isfinite(loss) and loss > 0
-    for key, param in watched.items():
-        assert not torch.equal(param.detach(), before[key]), f'{key} was not updated'
-    top1 = runner.message_hub.get_scalar('val/accuracy/top1').current()
-    assert 0.0 <= top1 <= 100.0
+    runner = train_one_iteration_and_evaluate(cfg, {
+        'backbone': lambda model: model.backbone.layers[0].blocks[0].modulation.f.weight,
+        'head': lambda model: model.head.fc.weight,
+    }, metric='val/accuracy/top1')
     assert runner.model.head.fc.out_features == cfg.model.head.num_classes
 
 

@@ -3,14 +3,14 @@ training iteration plus one evaluation each on a tiny ADE20K-layout dataset with
 ``IoUMetric``, through our Runner set-up and through ``tools/train.py``."""
 import glob
 import json
-import math
 import os.path as osp
 import runpy
 import sys
 
 import pytest
 import torch
-from helpers.tiny_configs import REPO_ROOT, config_path, narrow_heads, shallow_backbone, tiny_seg_config
+from helpers.tiny_configs import (REPO_ROOT, config_path, narrow_heads, shallow_backbone, tiny_seg_config,
+                                  train_one_iteration_and_evaluate)
 from helpers.tiny_datasets import make_ade20k
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
@@ -150,21 +150,10 @@ def test_full_size_model_has_official_parameter_count_and_wiring(name):
 
 def run_tiny(cfg):
     """Builds the Runner, trains one iteration, evaluates; returns the Runner after checking both happened."""
-    runner = Runner.from_cfg(cfg)
-    watched = {
-        'backbone': runner.model.backbone.layers[0].blocks[0].modulation.f.weight,
-        'decode_head': runner.model.decode_head.conv_seg.weight,
-    }
-    before = {key: param.detach().clone() for key, param in watched.items()}
-    runner.train()
-    assert runner.iter == 1
-    loss = runner.message_hub.get_scalar('train/loss').current()
-    assert math.isfinite(loss) and loss > 0
-    for key, param in watched.items():
-        assert not torch.equal(param.detach(), before[key]), f'{key} was not updated'
-    miou = runner.message_hub.get_scalar('val/mIoU').current()
-    assert 0.0 <= miou <= 100.0
-    return runner
+    return train_one_iteration_and_evaluate(cfg, {
+        'backbone': lambda model: model.backbone.layers[0].blocks[0].modulation.f.weight,
+        'decode_head': lambda model: model.decode_head.conv_seg.weight,
+    }, metric='val/mIoU')
 
 
 @pytest.mark.parametrize('name', EXPECTED)

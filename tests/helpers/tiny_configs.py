@@ -8,7 +8,11 @@ CPU test; each keeps the arch's flags, the stage count and the wiring between ba
 import itertools
 import os.path as osp
 
+import math
+
+import torch
 from mmengine.config import Config
+from mmengine.runner import Runner
 
 from mmfocalnet.models import FOCALNET_ARCHS
 
@@ -103,3 +107,24 @@ def tiny_cls_config(path, data_root, work_dir, size=32):
     cfg.train_cfg.update(max_epochs=1, val_interval=1)
     _quiet_short_run(cfg, work_dir, osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def train_one_iteration_and_evaluate(cfg, watched, metric):
+    """Builds the Runner, trains one iteration and evaluates; returns the Runner after checking both happened.
+
+    Args:
+        cfg (Config): a config shrunk to one iteration with validation at its end.
+        watched (dict[str, Callable]): name -> function of the model returning a parameter the iteration must change.
+        metric (str): the message-hub key of the validation metric, which must lie in [0, 100].
+    """
+    runner = Runner.from_cfg(cfg)
+    params = {name: get(runner.model) for name, get in watched.items()}
+    before = {name: param.detach().clone() for name, param in params.items()}
+    runner.train()
+    assert runner.iter == 1
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    assert math.isfinite(loss) and loss > 0
+    for name, param in params.items():
+        assert not torch.equal(param.detach(), before[name]), f'{name} was not updated'
+    assert 0.0 <= runner.message_hub.get_scalar(metric).current() <= 100.0
+    return runner
