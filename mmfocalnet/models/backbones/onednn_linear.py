@@ -1,16 +1,18 @@
 """Linear layers whose fp32 CPU matmuls run on oneDNN instead of the BLAS behind ``torch.addmm``.
 
 About three quarters of a FocalNet's CPU time is matrix multiplication (``f``, ``h``, ``proj`` and the MLP).
-``F.linear`` sends fp32 CPU matmuls to MKL's sgemm, which on some CPUs (AMD EPYC among them, where MKL does
-not select its AVX-512 kernels) runs at a fraction of the speed of oneDNN's JIT matmul that PyTorch ships too.
-:func:`linear` computes the same product with oneDNN, forward and backward, when that is possible and leaves every
-other case to ``F.linear``: CUDA and other devices, other dtypes, autocast (so bf16/fp16 autocast keeps its
-own casting rules), and tracing by ``torch.compile`` (whose CPU backend picks its own matmul kernels).
+``F.linear`` sends fp32 CPU matmuls to MKL's sgemm; PyTorch also ships oneDNN, whose JIT matmul is not slower
+and on some CPUs much faster: on the AMD EPYC of ``docs/benchmark.md``, MKL took 1.4 to 2.9 times as long for
+FocalNet's shapes. :func:`linear` computes the same product with oneDNN, forward and backward, where it can,
+and leaves every other case to ``F.linear``: CUDA and other devices, other dtypes, autocast (so bf16/fp16
+autocast keeps its own casting rules), and tracing by ``torch.compile`` (which lowers this oneDNN op only for
+constant weights and chooses its own matmul kernels).
 
 The results equal ``F.linear``'s up to fp32 rounding (a different summation order). The oneDNN entry point,
 ``torch.ops.mkldnn._linear_pointwise``, is the one ``torch.compile`` itself emits on CPU; where a PyTorch build
 lacks it, :func:`linear` falls back to ``F.linear``. Set the environment variable
 ``MMFOCALNET_ONEDNN_LINEAR=0`` (read at import) or use :func:`onednn_linear_enabled` to turn the path off.
+Double backward through these layers is not supported.
 """
 import os
 from contextlib import contextmanager
