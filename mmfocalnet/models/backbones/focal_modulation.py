@@ -49,10 +49,11 @@ class FocalModulation(nn.Module):
         super().__init__()
         self.focal_level = focal_level
         self.normalize_modulator = normalize_modulator
-        # Computed once: the fused projection's output splits into query | context | gates.
+        # Computed once: the rows of f are query | context | gates (the official layout).
         self.split_sizes = (dims, dims, focal_level + 1)
 
-        self.f = Linear(dims, sum(self.split_sizes), bias=bias)
+        # Applied by _project as two matmuls, not through its own forward.
+        self.f = nn.Linear(dims, sum(self.split_sizes), bias=bias)
         self.h = nn.Conv2d(dims, dims, kernel_size=1, bias=bias)
         self.act = build_activation_layer(act_cfg)
         self.proj = Linear(dims, dims)
@@ -71,9 +72,23 @@ class FocalModulation(nn.Module):
         self.gates_tap = nn.Identity()
         self.modulator_tap = nn.Identity()
 
+    def _project(self, x):
+        """``f(x)`` split into query, context and gates, the context from a matmul of its own.
+
+        A slice of one fused output would be strided, and the depthwise convolutions would copy it first; a
+        separate matmul writes the context densely at no extra arithmetic (measured in docs/benchmark.md).
+        """
+        dims = self.split_sizes[0]
+        weight, bias = self.f.weight, self.f.bias
+        query_and_gates = lambda rows: torch.cat((rows[:dims], rows[2 * dims:]))
+        ctx = linear(x, weight[dims:2 * dims], None if bias is None else bias[dims:2 * dims])
+        query, gates = linear(x, query_and_gates(weight), None if bias is None else query_and_gates(bias)).split(
+            (dims, self.focal_level + 1), dim=-1)
+        return query, ctx, gates
+
     def forward(self, x):
         """Modulates ``x`` of shape ``(B, H, W, C)``; returns the same shape."""
-        query, ctx, gates = self.f(x).split(self.split_sizes, dim=-1)
+        query, ctx, gates = self._project(x)
         # NCHW views of channels-last memory: the depthwise convs run without a layout round trip, and their
         # outputs stay channels-last, so everything below is channels-last too.
         ctx = ctx.permute(0, 3, 1, 2)
