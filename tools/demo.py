@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # a plain checkout works without `pip install -e .`
 
-from mmfocalnet.demo_data import prepare_fashion_mnist, prepare_tree_tiles  # noqa: E402
+from mmfocalnet.demo_data import RegistryFetchError, prepare_fashion_mnist, prepare_tree_tiles  # noqa: E402
 from mmfocalnet.demo_data.fashion_mnist import read_idx_images  # noqa: E402
 
 DATA_ROOT = Path('data/demo')
@@ -78,7 +78,7 @@ def last_checkpoint(work_dir):
     return Path(pointer.read_text().strip())
 
 
-def test_metrics(work_dir):
+def read_test_metrics(work_dir):
     """The metrics that ``tools/test.py`` logged in ``work_dir``: mmengine's ``LoggerHook`` writes them to
     ``<work_dir>/<timestamp>/<timestamp>.json``; the newest run's are returned."""
     logs = sorted(Path(work_dir).glob('*/*.json'), key=lambda p: p.stat().st_mtime)
@@ -94,7 +94,7 @@ def train_and_test(config, work_dir, options):
     run_tool('train.py', config, '--work-dir', train_dir, *cfg_options)
     checkpoint = last_checkpoint(train_dir)
     run_tool('test.py', config, checkpoint, '--work-dir', test_dir, *cfg_options)
-    return test_metrics(test_dir), checkpoint
+    return read_test_metrics(test_dir), checkpoint
 
 
 def load_tool(name):
@@ -105,7 +105,7 @@ def load_tool(name):
     return module
 
 
-def first_held_out_tile(tree):
+def richest_held_out_tile(tree):
     """The held-out tile with the most trees: the clearest picture for inference and the figures."""
     coco = json.loads(Path(tree['held_out']).read_text())
     counts = {image['id']: 0 for image in coco['images']}
@@ -184,21 +184,23 @@ def main(argv=None):
 
     banner('4/4 pictures: DetInferencer on a held-out tile, focal modulation of a tile and of a test picture')
     t0 = time.time()
-    tile = first_held_out_tile(tree)
+    tile = richest_held_out_tile(tree)
     boxes_picture, num_boxes = detect(DETECTOR_CONFIG, det_checkpoint, tile, out_dir / 'inference')
     rows.append(dict(step='inference', metric=f'{num_boxes} trees (score >= 0.3)', seconds=time.time() - t0,
                      outputs=str(boxes_picture)))
     t0 = time.time()
     visualize = load_tool('visualize_modulation')
+    # The tile: the last block, as the FocalNet README's figures. The 28-px picture: the last block of the first
+    # stage, whose 7 x 7 maps show more than the last stage's 2 x 2.
     figures = [
-        (DETECTOR_CONFIG, det_checkpoint, tile, out_dir / 'modulation_tree-tile.png'),
+        (DETECTOR_CONFIG, det_checkpoint, tile, out_dir / 'modulation_tree-tile.png', []),
         (CLASSIFIER_CONFIG, cls_checkpoint, save_test_picture(FASHION_ROOT, out_dir),
-         out_dir / 'modulation_fashion-mnist.png'),
+         out_dir / 'modulation_fashion-mnist.png', ['--stage', '0']),
     ]
-    for config, checkpoint, image, figure in figures:
-        visualize.main([str(config), str(checkpoint), str(image), '--out', str(figure)])
+    for config, checkpoint, image, figure, choice in figures:
+        visualize.main([str(config), str(checkpoint), str(image), '--out', str(figure), *choice])
     rows.append(dict(step='modulation figures', seconds=time.time() - t0,
-                     outputs=', '.join(str(f[-1]) for f in figures)))
+                     outputs=', '.join(str(f[3]) for f in figures)))
 
     print_summary(rows, time.time() - start, args.quick)
     missed = [row['step'] for row in rows if row.get('ok') is False]
@@ -209,4 +211,10 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except RegistryFetchError as error:
+        sys.exit(f'[demo] could not fetch the demo data: {error}')
+    except subprocess.CalledProcessError as error:
+        sys.exit(f'[demo] `{" ".join(map(str, error.cmd))}` failed with exit code {error.returncode}; '
+                 f'its log is above')
