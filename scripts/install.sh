@@ -26,13 +26,16 @@ mkdir -p build
 constraints="$repo/build/constraints.txt"
 "$python" - "$constraints" <<'PY'
 import sys
-import torch
-pins = [f'torch=={torch.__version__}']
-try:
-    import torchvision
-    pins.append(f'torchvision=={torchvision.__version__}')
-except ImportError:
-    pass  # pip then picks the torchvision that matches the pinned torch, or fails loudly
+from importlib import metadata
+
+# The versions pip records (e.g. 2.15.0), not torch.__version__ (2.15.0+cu132), whose local label no
+# registry distribution declares, so any package requiring torch would be unresolvable.
+pins = []
+for name in ('torch', 'torchvision'):
+    try:
+        pins.append(f'{name}=={metadata.version(name)}')
+    except metadata.PackageNotFoundError:
+        pass  # torchvision: pip then picks the one that matches the pinned torch, or fails loudly
 open(sys.argv[1], 'w').write('\n'.join(pins) + '\n')
 PY
 echo "[install] pinned: $(tr '\n' ' ' < "$constraints")"
