@@ -138,7 +138,7 @@ def detect(config, checkpoint, image, out_dir):
 def print_summary(rows, total_seconds, quick):
     """Prints the final table: step, metric, target, wall time, outputs."""
     header = ('step', 'metric', 'target', 'wall time', 'outputs')
-    table = [header] + [(r['step'], r.get('metric', ''), r.get('target', ''), f'{r["seconds"]:.0f} s',
+    table = [header] + [(r['step'], r.get('metric', ''), r.get('target', ''), f'{r["seconds"]:.1f} s',
                          r.get('outputs', '')) for r in rows]
     table.append(('total', '', '', f'{total_seconds / 60:.1f} min', ''))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]

@@ -139,8 +139,10 @@ def plot_modulation(image, record, index=0, title=None, input_size=None):
     axes = axes[0]
     axes[0].imshow(image, cmap='gray' if image.ndim == 2 else None, vmin=0, vmax=255)
     for ax, values in zip(axes[1:], maps):
-        # Gates are raw (signed, unbounded) weights: each map gets its own colour range, stated in the title.
-        ax.imshow(values, cmap='viridis', extent=extent, interpolation='bilinear')
+        # Gates are raw (signed, unbounded) weights: each map gets its own colour range (the title gives the true
+        # extremes). The 1st-99th percentiles span it, so that one outlying location cannot darken the rest.
+        low, high = np.percentile(values, [1, 99])
+        ax.imshow(values, cmap='viridis', extent=extent, interpolation='bilinear', vmin=low, vmax=max(high, low + 1e-6))
         ax.set_xlim(0, width)
         ax.set_ylim(height, 0)
     for ax, name, values in zip(axes, titles, [None] + maps):
