@@ -8,8 +8,10 @@ import torch
 import mmfocalnet  # noqa: F401  (first, as our tools do: its fixes apply before any toolbox import)
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)  # lets tests import the helpers in tests/helpers
+REPO_ROOT = os.path.dirname(TESTS_DIR)
+for path in (TESTS_DIR, REPO_ROOT):  # tests import tests/helpers as `helpers` and tools/ as the package `tools`
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
 
 @pytest.fixture(autouse=True)

@@ -39,10 +39,11 @@ from contextlib import nullcontext
 
 import torch
 
-from mmfocalnet.models import FocalNet
-from mmfocalnet.models.backbones.onednn_linear import onednn_linear_enabled
-from mmfocalnet.models.reference_ports import (build_hf_model, build_timm_model, copy_weights_to_hf,
-                                               randomize_parameters_)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `tools` as a package
+
+from mmfocalnet.models import FocalNet  # noqa: E402
+from mmfocalnet.models.layers import onednn_linear_enabled  # noqa: E402
+from tools.reference_ports import build_hf_model, build_timm_model, copy_weights_to_hf, randomize_parameters_  # noqa: E402,E501
 
 IMPLS = ('ours', 'ours-cp', 'ours-aten', 'hf', 'timm')
 # fp32 outputs of two implementations differ by accumulated rounding only; the outputs are layer-normed (O(1)).

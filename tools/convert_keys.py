@@ -47,8 +47,8 @@ def format_report(report, dst, list_keys=False):
     """The lines the tool prints after a successful conversion."""
     entry = f"'{report.source_entry}' entry" if report.source_entry else 'bare state dict'
     lines = [
-        f'{report.source}: {_KIND_NAMES[report.kind]} checkpoint ({entry}), {report.num_tensors} tensors, '
-        f'{report.num_values / 1e6:.2f} M values',
+        f'{report.source}: {report.backbone} {_KIND_NAMES[report.kind]} checkpoint ({entry}), '
+        f'{report.num_tensors} tensors, {report.num_values / 1e6:.2f} M values',
         f'renamed {len(report.renamed)} keys' + (':' if report.renamed else '')
     ]
     rules = Counter(_rename_rule(old, new) for old, new in report.renamed)

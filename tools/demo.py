@@ -16,7 +16,7 @@ ends with a summary table and exits non-zero if a metric misses its target. ``--
 on small slices, to check the whole path (the targets are then not checked).
 """
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # a plain checkout works without `pip install -e .`
+sys.path.insert(0, str(REPO))  # `tools` as a package, and a plain checkout without `pip install -e .`
 
-from mmfocalnet.demo_data import RegistryFetchError, prepare_fashion_mnist, prepare_tree_tiles  # noqa: E402
-from mmfocalnet.demo_data.fashion_mnist import read_idx_images  # noqa: E402
+from tools.demo_data import RegistryFetchError, prepare_fashion_mnist, prepare_tree_tiles  # noqa: E402
+from tools.demo_data.fashion_mnist import read_idx_images  # noqa: E402
 
 DATA_ROOT = Path('data/demo')
 CACHE_DIR = DATA_ROOT / 'downloads'
@@ -100,11 +100,8 @@ def train_and_test(config, work_dir, options):
 
 
 def load_tool(name):
-    """Imports ``tools/<name>.py`` as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f'tools_{name}', REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Imports ``tools/<name>.py`` as the module ``tools.<name>``."""
+    return importlib.import_module(f'tools.{name}')
 
 
 def richest_held_out_tile(tree):

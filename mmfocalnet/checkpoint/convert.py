@@ -1,8 +1,10 @@
-"""Converts official FocalNet checkpoints to the OpenMMLab 2.0 layout ``{'meta': ..., 'state_dict': ...}``, and back.
+"""Converts official backbone checkpoints to the OpenMMLab 2.0 layout ``{'meta': ..., 'state_dict': ...}``, and back.
+
+The backbone is recognised by the registered checkpoint specs (:mod:`.spec`); nothing here is architecture-specific.
 
 - Classification (``{'model': ...}``, keys at the root): ``head.*`` becomes ``head.fc.*`` and every other key gets
-  ``backbone.``, which is the layout of an mmpretrain ``ImageClassifier`` with ``FocalNet(final_norm=True)``, a
-  ``GlobalAveragePooling`` neck and a ``LinearClsHead``.
+  ``backbone.``, which is the layout of an mmpretrain ``ImageClassifier`` with the backbone (``final_norm=True``),
+  a ``GlobalAveragePooling`` neck and a ``LinearClsHead``.
 - Detection (mmdet 2.x) and segmentation (mmseg 0.x): the keys stay as they are, since the backbone keeps the
   official names and the mmdet 3.x / mmseg 1.x heads did not rename anything (facts file D.4).
 
@@ -18,7 +20,8 @@ import numpy as np
 import torch
 
 from .errors import CheckpointError
-from .state_dict_io import FOCALNET_PROBE_KEYS, describe_keys, extract_state_dict, focalnet_prefix, strip_prefix
+from .spec import expected_keys_text, find_backbone
+from .state_dict_io import describe_keys, extract_state_dict, strip_prefix
 
 KINDS = ('cls', 'det', 'seg')
 
@@ -31,7 +34,7 @@ TRAINING_STATE_ENTRIES = ('optimizer', 'lr_scheduler', 'amp', 'scaler')
 
 # How each kind shows in the keys, for error messages.
 _KIND_EVIDENCE = dict(
-    cls='FocalNet keys at the root, or backbone.* and head.* only',
+    cls='backbone keys at the root, or backbone.* and head.* only',
     det='keys under ' + ', '.join(_DET_PREFIXES),
     seg='keys under ' + ', '.join(_SEG_PREFIXES))
 
@@ -45,16 +48,18 @@ class ConversionReport:
 
     Args:
         source (str): The converted file.
+        backbone (str): The backbone recognised in it, e.g. ``'FocalNet'``.
         kind (str): ``'cls'``, ``'det'`` or ``'seg'``.
         source_entry (str | None): The entry that held the weights (``'model'``, ``'state_dict'``, or None for
             a bare state dict).
         num_tensors (int): Tensors written.
         num_values (int): Total number of values in them.
         renamed (list[tuple[str, str]]): Every renamed key, as (old, new). Defaults to [].
-        dropped_keys (list[str]): Weights not written. Defaults to [].
+        dropped_keys (list[str]): Weights of the source that were not written. Defaults to [].
         dropped_entries (list[str]): Top-level entries not written (training state). Defaults to [].
     """
     source: str
+    backbone: str
     kind: str
     source_entry: str
     num_tensors: int
@@ -64,8 +69,23 @@ class ConversionReport:
     dropped_entries: list = field(default_factory=list)
 
 
+def detect_backbone(state_dict, source):
+    """The checkpoint spec of the backbone whose weights ``state_dict`` holds, and their prefix.
+
+    Raises:
+        CheckpointError: No registered backbone recognises the keys; the message says what each one expects.
+    """
+    spec, prefix = find_backbone(state_dict)
+    if spec is None:
+        raise CheckpointError(
+            f'{source} has no weights of a known backbone: expected the keys of one of ({expected_keys_text()}), '
+            f'at the root or under "backbone.", found {describe_keys(state_dict)}; is it a checkpoint of another '
+            f'architecture?')
+    return spec, prefix
+
+
 def detect_kind(state_dict, source):
-    """Tells classification, detection and segmentation FocalNet state dicts apart by their keys.
+    """Tells classification, detection and segmentation state dicts apart by their keys.
 
     Args:
         state_dict (dict): Weights, without a ``module.`` prefix.
@@ -75,14 +95,10 @@ def detect_kind(state_dict, source):
         str | None: ``'cls'``, ``'det'``, ``'seg'``, or None for backbone-only weights under ``backbone.``.
 
     Raises:
-        CheckpointError: There are no FocalNet weights, or there are both detection and segmentation heads.
+        CheckpointError: There are no weights of a known backbone, or there are both detection and segmentation
+            heads.
     """
-    prefix = focalnet_prefix(state_dict)
-    if prefix is None:
-        raise CheckpointError(
-            f'{source} has no FocalNet weights: expected the keys {list(FOCALNET_PROBE_KEYS)} (with "backbone." '
-            f'for detection and segmentation), found {describe_keys(state_dict)}; is it a checkpoint of another '
-            f'architecture, or a timm / HuggingFace FocalNet (their names differ from the official ones)?')
+    _, prefix = detect_backbone(state_dict, source)
     if prefix == '':
         return 'cls'
     is_det = any(key.startswith(_DET_PREFIXES) for key in state_dict)
@@ -163,7 +179,7 @@ def _check_unique(keys, source):
 
 
 def convert_to_mmengine(checkpoint, source, kind='auto'):
-    """Converts a loaded official FocalNet checkpoint to the OpenMMLab 2.0 layout.
+    """Converts a loaded official backbone checkpoint to the OpenMMLab 2.0 layout.
 
     Args:
         checkpoint (object): What the file holds (see :func:`load_checkpoint_file`).
@@ -174,31 +190,37 @@ def convert_to_mmengine(checkpoint, source, kind='auto'):
         tuple[dict, ConversionReport]: ``{'meta': ..., 'state_dict': ...}`` and what was done.
 
     Raises:
-        CheckpointError: The checkpoint holds no FocalNet weights, is empty, or is not of ``kind``.
+        CheckpointError: The checkpoint holds no weights of a known backbone, is empty, or is not of ``kind``.
     """
     state_dict, entry = extract_state_dict(checkpoint, source)
     stripped = strip_prefix(state_dict, 'module.')
     _check_unique(stripped, source)
+    spec, _ = detect_backbone(stripped, source)
     kind = _resolve_kind(kind, detect_kind(stripped, source), source)
 
     new_keys = [_mmpretrain_key(key) if kind == 'cls' else key for key in stripped]
     converted = OrderedDict(zip(new_keys, stripped.values()))
     renamed = [(old, new) for old, new in zip(state_dict, new_keys) if old != new]
+    written = {id(tensor) for tensor in converted.values()}
+    dropped_keys = [key for key, tensor in state_dict.items() if id(tensor) not in written]
 
     other_entries = [name for name in checkpoint if name != entry] if entry is not None else []
     dropped_entries = [name for name in other_entries if name in TRAINING_STATE_ENTRIES]
     meta = dict(
         converted_from=os.path.basename(source),
         converted_by='mmfocalnet tools/convert_keys.py',
+        backbone=spec.model_name,
         kind=kind,
         source={name: to_plain(checkpoint[name]) for name in other_entries if name not in dropped_entries})
     report = ConversionReport(
         source=source,
+        backbone=spec.model_name,
         kind=kind,
         source_entry=entry,
         num_tensors=len(converted),
         num_values=sum(tensor.numel() for tensor in converted.values()),
         renamed=renamed,
+        dropped_keys=dropped_keys,
         dropped_entries=dropped_entries)
     return dict(meta=meta, state_dict=converted), report
 

@@ -1,4 +1,4 @@
-"""Reads official FocalNet ``.pth`` files without letting them run code.
+"""Reads checkpoint ``.pth`` files (official releases, mmengine, hub ``.bin``) without letting them run code.
 
 The official classification files pickle a yacs ``CfgNode`` next to the weights, so ``torch.load`` with its
 default ``weights_only=True`` refuses them, while ``weights_only=False`` would execute whatever a downloaded file
@@ -94,7 +94,7 @@ class RefusedGlobalError(pickle.UnpicklingError):
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that resolves only the globals an official FocalNet checkpoint needs.
+    """An unpickler that resolves only the globals model checkpoints need.
 
     Every callable a pickle can invoke comes from ``find_class``, so refusing unknown globals here means no code
     outside the allow-list runs. Python 2 names (protocol < 3 pickles write ``__builtin__``) are mapped first.
@@ -148,7 +148,7 @@ def load_checkpoint_file(path, map_location='cpu'):
         return torch.load(path, map_location=map_location, pickle_module=_RESTRICTED_PICKLE, weights_only=False)
     except RefusedGlobalError as exc:
         raise CheckpointError(
-            f'{path} was refused: it pickles {exc.module}.{exc.name}, which a FocalNet checkpoint does not need '
+            f'{path} was refused: it pickles {exc.module}.{exc.name}, which a model checkpoint does not need '
             f'and which could run code; only tensors, OrderedDict, numpy data and yacs configs are loaded') from None
     except RuntimeError as exc:
         # torch reports damaged zip archives (e.g. a partial download) as RuntimeError from its stream reader.

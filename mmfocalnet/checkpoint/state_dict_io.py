@@ -9,9 +9,6 @@ from .errors import CheckpointError
 # 'model'. Anything else is taken to be a bare state dict.
 WEIGHT_ENTRIES = ('state_dict', 'model')
 
-# Keys that every FocalNet state dict has, whatever the variant; they tell FocalNet weights from others.
-FOCALNET_PROBE_KEYS = ('patch_embed.proj.weight', 'layers.0.blocks.0.modulation.f.weight')
-
 
 def extract_state_dict(checkpoint, source):
     """Picks the state dict out of a loaded checkpoint: its ``state_dict`` or ``model`` entry, or the dict itself.
@@ -70,22 +67,6 @@ def select_prefix(state_dict, prefix):
         OrderedDict: The selected weights, possibly empty.
     """
     return OrderedDict((key[len(prefix):], value) for key, value in state_dict.items() if key.startswith(prefix))
-
-
-def focalnet_prefix(state_dict):
-    """Where the FocalNet weights sit in a state dict.
-
-    Args:
-        state_dict (dict): Weights.
-
-    Returns:
-        str | None: ``''`` for the official classification layout (keys at the root), ``'backbone.'`` for
-        detection, segmentation and converted classification files, None if there are no FocalNet weights.
-    """
-    for prefix in ('', 'backbone.'):
-        if all(prefix + key in state_dict for key in FOCALNET_PROBE_KEYS):
-            return prefix
-    return None
 
 
 def describe_keys(state_dict, limit=4):

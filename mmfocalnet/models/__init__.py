@@ -1,3 +1,3 @@
-from .backbones import FOCALNET_ARCHS, FocalModulation, FocalNet
+from .backbones import FOCALNET_ARCHS, FocalModulation, FocalNet, HierarchicalBackbone
 
-__all__ = ['FOCALNET_ARCHS', 'FocalModulation', 'FocalNet']
+__all__ = ['FOCALNET_ARCHS', 'FocalModulation', 'FocalNet', 'HierarchicalBackbone']

@@ -1,11 +1,11 @@
-"""Multi-scale outputs, freezing, checkpointing, norm_eval, layer depths and the stateless capture path."""
+"""Multi-scale outputs, freezing, checkpointing, layer depths and the stateless capture path."""
 import doctest
 
 import pytest
 import torch
 from torch import nn
 
-import mmfocalnet.models.backbones.focalnet as focalnet_module
+import mmfocalnet.models.backbones.focalnet.focalnet as focalnet_module
 from mmfocalnet.models import FocalNet
 
 SMALL = dict(arch='tiny_srf', depths=[1, 1, 2, 1], embed_dims=16, drop_path_rate=0.0)
@@ -90,14 +90,6 @@ def test_with_cp_checkpoints_only_when_gradients_are_needed(monkeypatch):
     assert calls == []
     model(torch.rand(1, 3, 32, 32))
     assert len(calls) == sum(SMALL['depths'])
-
-
-def test_norm_eval_keeps_every_norm_in_eval_mode_while_training():
-    model = FocalNet(**SMALL, norm_eval=True).train()
-    norms = [m for m in model.modules() if isinstance(m, nn.LayerNorm)]
-    assert norms and all(not m.training for m in norms)
-    assert model.layers[0].blocks[0].mlp.training
-    assert FocalNet(**SMALL).train().norm0.training  # without norm_eval the norms train as usual
 
 
 def test_layer_depth_orders_stem_blocks_and_head_for_layerwise_decay():

@@ -4,10 +4,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmfocalnet.models.backbones import onednn_linear as module
-from mmfocalnet.models.backbones.onednn_linear import Linear, linear, onednn_linear_enabled
+from mmfocalnet.models.layers import Linear, linear, onednn_linear_enabled
+from mmfocalnet.models.layers import onednn_linear as module
 
-pytestmark = pytest.mark.skipif(module._ONEDNN_MATMUL is None, reason='this PyTorch build has no oneDNN matmul')
+pytestmark = pytest.mark.skipif(module.onednn_matmul() is None, reason='this PyTorch build has no oneDNN matmul')
 
 
 def _grads(fn, x, weight, bias):

@@ -31,21 +31,33 @@ def test_parameter_count_with_official_head_matches_the_official_table(arch):
     assert abs(count / 1e6 - OFFICIAL_PARAMS_M[arch]) <= 0.01
 
 
+# Flags of the official table (facts B, "other flags"), every one stated: conv embed, layer scale, post-norm,
+# post-norm in the modulation, normalised modulator (fl4 large/xlarge: the authors' DINO builder).
+NO_FLAGS = dict(use_conv_embed=False, use_layerscale=False, use_postln=False, use_postln_in_modulation=False,
+                normalize_modulator=False)
+LARGE_FLAGS = dict(NO_FLAGS, use_conv_embed=True, use_layerscale=True, use_postln=True)
+
+
 @pytest.mark.parametrize('arch, kernels, flags', [
-    ('tiny_lrf', [3, 5, 7], dict()),
-    ('large_fl3', [5, 7, 9], dict(use_postln=True, use_layerscale=True)),
-    ('large_fl4', [3, 5, 7, 9], dict(use_postln=True, normalize_modulator=True)),
-    ('huge_fl3', [3, 5, 7], dict(use_postln=True, use_postln_in_modulation=True)),
+    ('tiny_lrf', [3, 5, 7], NO_FLAGS),
+    ('base_iso', [3, 5, 7], dict(NO_FLAGS, use_layerscale=True, use_postln=True)),
+    ('large_fl3', [5, 7, 9], LARGE_FLAGS),
+    ('large_fl4', [3, 5, 7, 9], dict(LARGE_FLAGS, normalize_modulator=True)),
+    ('xlarge_fl4', [3, 5, 7, 9], dict(LARGE_FLAGS, normalize_modulator=True)),
+    ('huge_fl3', [3, 5, 7], dict(LARGE_FLAGS, use_postln_in_modulation=True)),
 ])
 def test_variant_flags_reach_the_blocks(arch, kernels, flags):
     with torch.device('meta'):
         model = FocalNet(arch=arch)
+    assert {key: model.arch_settings[key] for key in flags} == flags
     block = model.layers[0].blocks[0]
     assert [layer[0].kernel_size[0] for layer in block.modulation.focal_layers] == kernels
-    assert block.use_postln == flags.get('use_postln', False)
-    assert block.modulation.normalize_modulator == flags.get('normalize_modulator', False)
-    assert (block.modulation.ln is not None) == flags.get('use_postln_in_modulation', False)
-    assert isinstance(block.gamma_1, nn.Parameter) == flags.get('use_layerscale', isinstance(block.gamma_1, nn.Parameter))
+    assert block.use_postln == flags['use_postln']
+    assert block.modulation.normalize_modulator == flags['normalize_modulator']
+    assert (block.modulation.ln is not None) == flags['use_postln_in_modulation']
+    assert isinstance(block.gamma_1, nn.Parameter) == flags['use_layerscale']
+    assert isinstance(block.gamma_2, nn.Parameter) == flags['use_layerscale']
+    assert (model.patch_embed.proj.kernel_size[0] == 7) == flags['use_conv_embed']
 
 
 def test_large_models_use_the_overlapped_stem_with_padding_2():

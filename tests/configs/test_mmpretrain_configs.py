@@ -3,6 +3,7 @@ counts, one training iteration plus one evaluation each on a tiny ImageNet-layou
 ``ImageNet`` / ``ImageNet21k`` classes and ``Accuracy``), ``tools/train.py`` routing, and the official-checkpoint
 conversion path up to mmpretrain's inferencer."""
 import glob
+import importlib
 import json
 import os.path as osp
 import runpy
@@ -214,7 +215,7 @@ def test_in22k_config_trains_one_iteration_and_evaluates(name, imagenet22k_root,
 @pytest.fixture(scope='module')
 def convert_keys():
     """The command line of tools/convert_keys.py, run in this process (no new interpreter per config)."""
-    return runpy.run_path(osp.join(REPO_ROOT, 'tools', 'convert_keys.py'))['main']
+    return importlib.import_module('tools.convert_keys').main
 
 
 def test_tools_train_routes_an_mmpretrain_config_to_mmpretrain(imagenet_root, tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 training iteration plus one evaluation each on a tiny ADE20K-layout dataset with mmseg's own ``ADE20KDataset`` and
 ``IoUMetric``, through our Runner set-up and through ``tools/train.py``."""
 import glob
+import importlib
 import json
 import os.path as osp
 import runpy
@@ -213,7 +214,7 @@ def test_mmseg_inferencer_takes_config_and_converted_checkpoint(ade20k_root, tmp
         trained = MODELS.build(cfg.model).eval()
     official_file, converted_file = str(tmp_path / 'official.pth'), str(tmp_path / 'converted.pth')
     torch.save({'meta': {'iter': 160000}, 'state_dict': trained.state_dict()}, official_file)
-    convert_keys = runpy.run_path(osp.join(REPO_ROOT, 'tools', 'convert_keys.py'))['main']
+    convert_keys = importlib.import_module('tools.convert_keys').main
     assert convert_keys([official_file, converted_file, '--kind', 'seg']) == 0
     inferencer = MMSegInferencer(model=cfg, weights=converted_file, device='cpu')
     image = torch.randint(0, 256, (48, 64, 3), dtype=torch.uint8).numpy()

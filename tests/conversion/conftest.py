@@ -1,13 +1,11 @@
 """Fixtures of the conversion tests: one CPU thread, the command line tool run in-process, the mmengine log."""
-import importlib.util
+import importlib
 import logging
-import os
 
 import pytest
 import torch
 from mmengine.logging import MMLogger
 
-CONVERT_KEYS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools', 'convert_keys.py')
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -21,11 +19,8 @@ def one_cpu_thread():
 
 @pytest.fixture(scope='session')
 def convert_keys():
-    """``tools/convert_keys.py``'s ``main(argv) -> exit status``, imported from the file."""
-    spec = importlib.util.spec_from_file_location('convert_keys', CONVERT_KEYS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    """``tools/convert_keys.py``'s ``main(argv) -> exit status``."""
+    return importlib.import_module('tools.convert_keys').main
 
 
 class _ListHandler(logging.Handler):

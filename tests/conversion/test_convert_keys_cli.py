@@ -60,7 +60,7 @@ def test_classification_file_report(tmp_path, convert_keys, capsys):
     weights = OfficialClassifier(ARCH).state_dict()
     num_tensors, num_values = len(weights), sum(tensor.numel() for tensor in weights.values())
 
-    assert lines[0] == (f"{src}: classification checkpoint ('model' entry), {num_tensors} tensors, "
+    assert lines[0] == (f"{src}: FocalNet classification checkpoint ('model' entry), {num_tensors} tensors, "
                         f'{num_values / 1e6:.2f} M values')
     assert lines[1] == f'renamed {num_tensors} keys:'
     assert lines[2] == (f'  * -> backbone.*  ({num_tensors - 2} keys, e.g. patch_embed.proj.weight -> '
@@ -115,7 +115,7 @@ def _resnet(directory):
     from torchvision.models import resnet18
     path = directory / 'resnet18.pth'
     torch.save(resnet18().state_dict(), path)
-    return path, 'has no FocalNet weights: expected the keys'
+    return path, 'has no weights of a known backbone: expected the keys of one of (FocalNet:'
 
 
 def _empty_dict(directory):
@@ -163,7 +163,7 @@ def test_the_script_exits_with_status_1(tmp_path, monkeypatch, capsys):
         runpy.run_path(CONVERT_KEYS, run_name='__main__')
     assert exit_info.value.code == 1
     assert capsys.readouterr().err.splitlines() == [
-        f'convert_keys.py: error: {src} was refused: it pickles posix.mkdir, which a FocalNet checkpoint does not '
+        f'convert_keys.py: error: {src} was refused: it pickles posix.mkdir, which a model checkpoint does not '
         'need and which could run code; only tensors, OrderedDict, numpy data and yacs configs are loaded'
     ]
     assert not dst.exists() and not (tmp_path / 'side_effect').exists()

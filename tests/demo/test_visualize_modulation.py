@@ -1,5 +1,5 @@
 """tools/visualize_modulation.py and the capture context manager, on random-init demo models (mmdet, mmpretrain)."""
-import importlib.util
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,7 @@ CLASSIFIER_CONFIG = REPO / 'configs/mmpretrain/demo/focalnet_demo_fashion-mnist.
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('visualize_modulation', REPO / 'tools/visualize_modulation.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module('tools.visualize_modulation')
 
 
 @pytest.fixture(scope='module')

@@ -1,5 +1,5 @@
 """tools/benchmark.py: a tiny-settings run writes every figure as JSON, and a mismatch stops the timing."""
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -12,10 +12,7 @@ TINY = ['--arch', 'tiny_lrf', '--depths', '1', '1', '1', '1', '--embed-dims', '1
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('benchmark_tool', BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module('tools.benchmark')
 
 
 def test_tiny_run_writes_json_with_times_memory_ratios_and_matching_outputs(tmp_path):

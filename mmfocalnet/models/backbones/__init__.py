@@ -1,5 +1,4 @@
-from .arch_zoo import FOCALNET_ARCHS
-from .focal_modulation import FocalModulation
-from .focalnet import FocalNet
+from .base import HierarchicalBackbone
+from .focalnet import FOCALNET_ARCHS, FocalModulation, FocalNet
 
-__all__ = ['FOCALNET_ARCHS', 'FocalModulation', 'FocalNet']
+__all__ = ['FOCALNET_ARCHS', 'FocalModulation', 'FocalNet', 'HierarchicalBackbone']

@@ -3,6 +3,7 @@
 Levels, windows and flags follow the official yaml files and, for the fl4 large models, the authors' FocalNet-DINO
 builder (``normalize_modulator=True`` for both large_fl4 and xlarge_fl4; the xlarge yaml omits it).
 """
+from ..arch_settings import resolve_arch_settings
 
 # Keys every arch dict must give; the others default to the values in ``ARCH_DEFAULTS``.
 ESSENTIAL_ARCH_KEYS = ('depths', 'embed_dims', 'focal_levels', 'focal_windows')
@@ -40,7 +41,7 @@ FOCALNET_ARCHS = {
 
 
 def resolve_arch(arch):
-    """Returns the full arch settings for a variant name or an arch dict.
+    """Returns the full FocalNet settings for a variant name or an arch dict.
 
     Args:
         arch (str | dict): A key of ``FOCALNET_ARCHS`` or a dict with at least ``ESSENTIAL_ARCH_KEYS`` and
@@ -49,19 +50,4 @@ def resolve_arch(arch):
     Returns:
         dict: every key of ``ESSENTIAL_ARCH_KEYS`` and ``ARCH_DEFAULTS``.
     """
-    if isinstance(arch, str):
-        if arch not in FOCALNET_ARCHS:
-            raise ValueError(f'FocalNet arch {arch!r} is unknown; choose one of {sorted(FOCALNET_ARCHS)} '
-                             f'or pass a dict with keys {ESSENTIAL_ARCH_KEYS}')
-        arch = FOCALNET_ARCHS[arch]
-    elif isinstance(arch, dict):
-        missing = [key for key in ESSENTIAL_ARCH_KEYS if key not in arch]
-        if missing:
-            raise ValueError(f'FocalNet arch dict lacks the essential keys {missing}')
-        unknown = sorted(set(arch) - set(ESSENTIAL_ARCH_KEYS) - set(ARCH_DEFAULTS))
-        if unknown:
-            raise ValueError(f'FocalNet arch dict has unknown keys {unknown}; allowed: '
-                             f'{list(ESSENTIAL_ARCH_KEYS) + list(ARCH_DEFAULTS)}')
-    else:
-        raise TypeError(f'FocalNet arch must be a str or a dict, got {type(arch).__name__}')
-    return {**ARCH_DEFAULTS, **arch}
+    return resolve_arch_settings(arch, FOCALNET_ARCHS, ESSENTIAL_ARCH_KEYS, ARCH_DEFAULTS, 'FocalNet')

@@ -3,7 +3,7 @@ import torch
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch import nn
 
-from .onednn_linear import Linear, linear
+from ...layers import Linear, linear
 
 
 class FocalModulation(nn.Module):
@@ -15,7 +15,9 @@ class FocalModulation(nn.Module):
     gates, mapped by the 1x1 conv ``h`` into the modulator, and multiplied into the query. Parameter names match
     the official implementation so its checkpoints load unchanged.
 
-    The module stores nothing during forward. To see the gating maps and the modulator (as in the paper's
+    ``f`` and ``h`` are parameter holders (official names and shapes, so checkpoints load), applied by ``forward``
+    as matmuls rather than called, so forward hooks on them do not fire. The module stores nothing during forward.
+    To see the gating maps and the modulator (as in the paper's
     figures), register forward hooks on ``gates_tap`` (output: gates, ``(B, L + 1, H, W)``) and
     ``modulator_tap`` (output: modulator, ``(B, H, W, C)``); both are identities that cost nothing otherwise.
 
@@ -52,7 +54,8 @@ class FocalModulation(nn.Module):
         # Computed once: the rows of f are query | context | gates (the official layout).
         self.split_sizes = (dims, dims, focal_level + 1)
 
-        # Applied by _project as two matmuls, not through its own forward.
+        # f and h hold parameters in the official layout but are applied by forward (f as two matmuls, h as a
+        # matmul on channels-last data), not called: hooks on them do not fire. Hook gates_tap / modulator_tap.
         self.f = nn.Linear(dims, sum(self.split_sizes), bias=bias)
         self.h = nn.Conv2d(dims, dims, kernel_size=1, bias=bias)
         self.act = build_activation_layer(act_cfg)

@@ -1,5 +1,8 @@
 """Other FocalNet implementations built as copies of one of our backbones, for parity tests and benchmarks.
 
+Test and benchmark code, not part of the library: ``tools/benchmark.py`` and the tests import it as
+``tools.reference_ports``.
+
 HuggingFace transformers' ``FocalNetModel`` and timm's ``FocalNet`` are independent implementations of the same
 network. :func:`build_hf_model` and :func:`build_timm_model` give each the architecture and the weights of a
 :class:`~mmfocalnet.models.FocalNet` built with ``final_norm=True`` (the classification layout, whose last-stage
@@ -33,13 +36,9 @@ def hf_name(name):
 
 
 def _flags(backbone):
-    block = backbone.layers[0].blocks[0]
-    return dict(
-        use_conv_embed=backbone.patch_embed.proj.kernel_size[0] == 7,
-        use_layerscale=isinstance(block.gamma_1, torch.nn.Parameter),
-        use_postln=block.use_postln,
-        use_postln_in_modulation=block.modulation.ln is not None,
-        normalize_modulator=block.modulation.normalize_modulator)
+    """The architecture flags of ``backbone``, from its resolved settings."""
+    return {key: backbone.arch_settings[key] for key in (
+        'use_conv_embed', 'use_layerscale', 'use_postln', 'use_postln_in_modulation', 'normalize_modulator')}
 
 
 def build_hf_model(backbone):
@@ -48,7 +47,7 @@ def build_hf_model(backbone):
 
     flags = _flags(backbone)
     config = FocalNetConfig(
-        patch_size=backbone.patch_embed.stride,
+        patch_size=backbone.arch_settings['patch_size'],
         embed_dim=backbone.embed_dims,
         hidden_sizes=backbone.stage_dims[1:] + [backbone.stage_dims[-1]],
         depths=backbone.depths,

@@ -1,0 +1,11 @@
+"""Layers shared by the backbones of this package: patch embedding, MLP, residuals, stage runner, fast CPU linear."""
+from .mlp import Mlp
+from .onednn_linear import Linear, linear, onednn_linear_enabled, set_onednn_linear, uses_onednn
+from .patch_embed import PatchEmbed
+from .residual import add_residual, build_drop_path, drop_path_rates, layer_scale
+from .stage import run_blocks
+
+__all__ = [
+    'Linear', 'Mlp', 'PatchEmbed', 'add_residual', 'build_drop_path', 'drop_path_rates', 'layer_scale', 'linear',
+    'onednn_linear_enabled', 'run_blocks', 'set_onednn_linear', 'uses_onednn'
+]
