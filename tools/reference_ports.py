@@ -121,3 +121,4 @@ def randomize_parameters_(module):
                 param.normal_(1.0 if name.endswith('weight') else 0.0, 0.2)
             else:
                 param.normal_(0.0, 0.05)
+    return module

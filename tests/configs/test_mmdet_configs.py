@@ -23,6 +23,8 @@ CONFIG_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'configs', 'mmd
 RELEASE_URL = 'https://github.com/microsoft/FocalNet/releases/download/v1.0.0/'
 DETR_SHORT_SIDES = list(range(480, 801, 32))
 
+pytestmark = pytest.mark.usefixtures('one_cpu_thread')
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -198,15 +200,6 @@ def test_config_points_at_the_official_classification_checkpoint(name):
 @pytest.fixture(scope='module')
 def tiny_coco_dir(tmp_path_factory):
     return write_tiny_coco(tmp_path_factory.mktemp('tiny_coco'), num_train=2, num_val=1)
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """On a shared, busy CPU one intra-op thread is several times faster than two that spin waiting for a core."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize('name', CONFIGS)

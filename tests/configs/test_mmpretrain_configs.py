@@ -4,16 +4,13 @@ counts, one training iteration plus one evaluation each on a tiny ImageNet-layou
 conversion path up to mmpretrain's inferencer."""
 import glob
 import importlib
-import json
 import os.path as osp
-import runpy
-import sys
 
 import pytest
 import torch
 import torch.nn.functional as F
 from helpers.hf_reference import build_hf_model, copy_weights_to_hf, randomize_
-from helpers.tiny_configs import (REPO_ROOT, config_path, shallow_backbone, tiny_cls_config,
+from helpers.tiny_configs import (config_path, run_train_tool, shallow_backbone, tiny_cls_config,
                                   train_one_iteration_and_evaluate)
 from helpers.tiny_datasets import make_imagenet
 from mmengine.config import Config
@@ -231,12 +228,7 @@ def test_tools_train_routes_an_mmpretrain_config_to_mmpretrain(imagenet_root, tm
         'train_cfg.max_epochs=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint=None',
         'default_hooks.logger.interval=1'
     ]
-    work_dir = tmp_path / 'work'
-    monkeypatch.setattr(sys, 'argv', ['tools/train.py', config, '--work-dir', str(work_dir), '--cfg-options',
-                                      *options])
-    runpy.run_path(osp.join(REPO_ROOT, 'tools', 'train.py'), run_name='__main__')
-    (scalars_file, ) = work_dir.glob('*/vis_data/scalars.json')
-    records = [json.loads(line) for line in scalars_file.read_text().splitlines()]
+    records = run_train_tool(config, tmp_path / 'work', options, monkeypatch)
     assert [record['iter'] for record in records if 'loss' in record] == [1, 2]
     assert any('accuracy/top1' in record for record in records)
 

@@ -3,14 +3,11 @@ training iteration plus one evaluation each on a tiny ADE20K-layout dataset with
 ``IoUMetric``, through our Runner set-up and through ``tools/train.py``."""
 import glob
 import importlib
-import json
 import os.path as osp
-import runpy
-import sys
 
 import pytest
 import torch
-from helpers.tiny_configs import (REPO_ROOT, config_path, narrow_heads, shallow_backbone, tiny_seg_config,
+from helpers.tiny_configs import (config_path, run_train_tool, narrow_heads, shallow_backbone, tiny_seg_config,
                                   train_one_iteration_and_evaluate)
 from helpers.tiny_datasets import make_ade20k
 from mmengine.config import Config
@@ -194,12 +191,7 @@ def test_tools_train_routes_an_mmseg_config_to_mmseg(ade20k_root, tmp_path, monk
         'model.auxiliary_head.channels=32', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint=None', 'default_hooks.logger.interval=1'
     ]
-    work_dir = tmp_path / 'work'
-    monkeypatch.setattr(sys, 'argv', ['tools/train.py', config, '--work-dir', str(work_dir), '--cfg-options',
-                                      *options])
-    runpy.run_path(osp.join(REPO_ROOT, 'tools', 'train.py'), run_name='__main__')
-    (scalars_file, ) = work_dir.glob('*/vis_data/scalars.json')
-    records = [json.loads(line) for line in scalars_file.read_text().splitlines()]
+    records = run_train_tool(config, tmp_path / 'work', options, monkeypatch)
     assert [record['iter'] for record in records if 'loss' in record] == [1, 2]
     assert any('mIoU' in record for record in records)
 

@@ -3,18 +3,12 @@ import importlib
 import logging
 
 import pytest
-import torch
 from mmengine.logging import MMLogger
 
 
-
 @pytest.fixture(scope='module', autouse=True)
-def one_cpu_thread():
-    """These models are tiny: on a shared CPU, a second thread only adds waiting (10x slower measured)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def single_thread(one_cpu_thread):
+    """These models are tiny: every test here runs on one CPU thread."""
 
 
 @pytest.fixture(scope='session')

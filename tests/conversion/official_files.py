@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.hf_reference import randomize_  # noqa: F401  (the tests of this folder import it from here)
 from mmfocalnet import FOCALNET_ARCHS, FocalNet
 
 
@@ -42,17 +43,6 @@ class OfficialClassifier(FocalNet):
 
     def forward(self, x):
         return self.head(super().forward(x)[-1].mean((2, 3)))
-
-
-def randomize_(module):
-    """Random values for every parameter, norms included, so that nothing passes by symmetry."""
-    with torch.no_grad():
-        for param in module.parameters():
-            param.copy_(torch.randn_like(param) * 0.2)
-        for layer in module.modules():
-            if isinstance(layer, nn.LayerNorm):
-                layer.weight.add_(1.0)  # scales around 1 keep the activations in a useful range
-    return module
 
 
 @contextlib.contextmanager

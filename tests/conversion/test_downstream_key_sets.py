@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
@@ -80,14 +81,22 @@ def test_official_checkpoint_converts_to_the_models_key_set(config):
     assert not missing, f'{config} lacks official key names {missing}'
 
     toolbox = config.split('/')[0]
+    # The official mmseg 0.x files were saved from DistributedDataParallel: every key starts with 'module.'.
+    source_prefix = 'module.' if toolbox == 'mmseg' else ''
+    official_weights = {source_prefix + key: torch.randn_like(value, dtype=torch.float32).to(value.dtype)
+                        for key, value in state_dict.items()}
     official = {
         'meta': {'mmcv_version': '1.3.0', f'{toolbox}_version': '2.11.0', 'CLASSES': ('a', 'b'), 'epoch': 36},
-        'state_dict': state_dict,
+        'state_dict': official_weights,
         'optimizer': {'state': {}, 'param_groups': []},
     }
     converted, report = convert_to_mmengine(official, os.path.basename(config).replace('.py', '.pth'))
 
-    assert report.kind == ('seg' if toolbox == 'mmseg' else 'det')
+    assert report.kind == ('seg' if toolbox == 'mmseg' else 'det') and report.backbone == 'FocalNet'
     assert set(converted['state_dict']) == set(state_dict)
-    assert report.renamed == [] and report.dropped_keys == [] and report.dropped_entries == ['optimizer']
+    assert len(report.renamed) == (len(state_dict) if source_prefix else 0)
+    assert report.dropped_keys == [] and report.dropped_entries == ['optimizer']
+    assert converted['meta']['source']['meta']['epoch'] == 36
     model.load_state_dict(converted['state_dict'], strict=True)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, official_weights[source_prefix + key]), key

@@ -6,7 +6,11 @@ lengths: the model, losses, optimiser, schedule, transforms, dataset classes and
 CPU test; each keeps the arch's flags, the stage count and the wiring between backbone and heads.
 """
 import itertools
+import json
 import os.path as osp
+import runpy
+import sys
+from pathlib import Path
 
 import math
 
@@ -107,6 +111,16 @@ def tiny_cls_config(path, data_root, work_dir, size=32):
     cfg.train_cfg.update(max_epochs=1, val_interval=1)
     _quiet_short_run(cfg, work_dir, osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def run_train_tool(config, work_dir, cfg_options, monkeypatch):
+    """Runs ``python tools/train.py CONFIG --work-dir WORK_DIR --cfg-options ...`` in this process, as a user would
+    (same ``__main__`` block), and returns the records of its ``scalars.json`` log."""
+    monkeypatch.setattr(sys, 'argv', ['tools/train.py', config, '--work-dir', str(work_dir), '--cfg-options',
+                                      *cfg_options])
+    runpy.run_path(osp.join(REPO_ROOT, 'tools', 'train.py'), run_name='__main__')
+    (scalars_file, ) = Path(work_dir).glob('*/vis_data/scalars.json')
+    return [json.loads(line) for line in scalars_file.read_text().splitlines()]
 
 
 def train_one_iteration_and_evaluate(cfg, watched, metric):

@@ -19,7 +19,8 @@ def test_default_scope_selects_the_toolbox_registries(scope):
     assert DefaultScope.get_current_instance().scope_name == scope
     models = importlib.import_module(f'{scope}.registry').MODELS
     assert models.get(OWN_MODEL[scope]) is not None
-    assert models.get('FocalNet').__module__ == 'mmfocalnet.models.backbones.focalnet.focalnet'  # found from every toolbox
+    # Found from every toolbox.
+    assert models.get('FocalNet').__module__ == 'mmfocalnet.models.backbones.focalnet.focalnet'
 
 
 @pytest.mark.parametrize('scope', [None, 'mmocr'])
