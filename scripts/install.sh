@@ -49,6 +49,10 @@ else
 fi
 
 "${pip[@]}" install -c "$constraints" \
-  -r requirements/mminstall.txt -r requirements/runtime.txt -r requirements/tests.txt
+  -r requirements/mminstall.txt -r requirements/runtime.txt -r requirements/tests.txt -r requirements/deploy.txt
+"${pip[@]}" install -c "$constraints" --no-deps -r requirements/mmdeploy.txt  # why --no-deps: requirements/deploy.txt
+# panopticapi for mmdet's CocoPanopticMetric and LoadPanopticAnnotations; panopticapi-lite is its only PyPI release.
+# --no-deps: it declares numpy<2 and scikit-image, yet its code imports only numpy and PIL and runs on numpy 2.
+"${pip[@]}" install -c "$constraints" --no-deps panopticapi-lite==0.2.0
 "${pip[@]}" install -c "$constraints" --no-deps --no-build-isolation -e .
 "$python" -c 'import mmfocalnet, mmdet, mmseg, mmpretrain; print("[install] ok: mmfocalnet", mmfocalnet.__version__)'

@@ -1,14 +1,9 @@
 # Mask R-CNN 1x, FocalNet-S (SRF: 2 focal levels).
 # Official result: 48.0 box AP, 42.7 mask AP on COCO val2017.
-_base_ = [
-    './_base_/models/mask_rcnn_focalnet_fpn.py',
-    './_base_/datasets/coco_instance_detr_aug.py',
-    './_base_/schedules/adamw_amp_1x.py',
-    './_base_/default_runtime.py',
-]
+_base_ = './mask_rcnn_focalnet_t_srf_1x_coco.py'
 
-# Backbone initialised from the official ImageNet-1K classifier; download it first:
+# Backbone initialised from the official classifier:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_small_srf.pth
-pretrained = 'checkpoints/focalnet_small_srf.pth'
 model = dict(
-    backbone=dict(arch='small_srf', drop_path_rate=0.2, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+    backbone=dict(
+        arch='small_srf', drop_path_rate=0.2, init_cfg=dict(checkpoint='checkpoints/focalnet_small_srf.pth')))

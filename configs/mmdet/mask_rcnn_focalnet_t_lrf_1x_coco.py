@@ -1,14 +1,7 @@
 # Mask R-CNN 1x, FocalNet-T (LRF: 3 focal levels).
 # Official result: 46.1 box AP, 41.5 mask AP on COCO val2017.
-_base_ = [
-    './_base_/models/mask_rcnn_focalnet_fpn.py',
-    './_base_/datasets/coco_instance_detr_aug.py',
-    './_base_/schedules/adamw_amp_1x.py',
-    './_base_/default_runtime.py',
-]
+_base_ = './mask_rcnn_focalnet_t_srf_1x_coco.py'
 
-# Backbone initialised from the official ImageNet-1K classifier; download it first:
+# Backbone initialised from the official classifier:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_lrf.pth
-pretrained = 'checkpoints/focalnet_tiny_lrf.pth'
-model = dict(
-    backbone=dict(arch='tiny_lrf', drop_path_rate=0.1, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='tiny_lrf', init_cfg=dict(checkpoint='checkpoints/focalnet_tiny_lrf.pth')))

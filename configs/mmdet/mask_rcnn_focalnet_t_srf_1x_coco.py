@@ -1,4 +1,4 @@
-# Mask R-CNN 1x, FocalNet-T (SRF: 2 focal levels).
+# Mask R-CNN 1x, FocalNet-T (SRF: 2 focal levels). Every Mask R-CNN config here derives from this one.
 # Official result: 45.9 box AP, 41.3 mask AP on COCO val2017.
 _base_ = [
     './_base_/models/mask_rcnn_focalnet_fpn.py',
@@ -9,6 +9,4 @@ _base_ = [
 
 # Backbone initialised from the official ImageNet-1K classifier; download it first:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_srf.pth
-pretrained = 'checkpoints/focalnet_tiny_srf.pth'
-model = dict(
-    backbone=dict(arch='tiny_srf', drop_path_rate=0.1, init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/focalnet_tiny_srf.pth')))

@@ -1,13 +1,7 @@
 # Sparse R-CNN (300 proposals) 3x, FocalNet-T (SRF: 2 focal levels).
 # The authors released a config but no result.
-_base_ = [
-    './_base_/models/sparse_rcnn_focalnet_fpn.py',
-    './_base_/datasets/coco_detection_detr_aug.py',
-    './_base_/schedules/sparse_rcnn_adamw_3x.py',
-    './_base_/default_runtime.py',
-]
+_base_ = './sparse_rcnn_focalnet_t_lrf_3x_coco.py'
 
-# Backbone initialised from the official ImageNet-1K classifier; download it first:
+# Backbone initialised from the official classifier:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_srf.pth
-pretrained = 'checkpoints/focalnet_tiny_srf.pth'
-model = dict(backbone=dict(arch='tiny_srf', init_cfg=dict(type='Pretrained', checkpoint=pretrained)))
+model = dict(backbone=dict(arch='tiny_srf', init_cfg=dict(checkpoint='checkpoints/focalnet_tiny_srf.pth')))

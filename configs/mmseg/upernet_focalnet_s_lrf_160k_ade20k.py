@@ -1,4 +1,6 @@
 # UPerNet + FocalNet-S (LRF, 3 focal levels, windows 9) on ADE20K. Official: 49.1 / 50.1 mIoU (SS / MS).
-_base_ = './upernet_focalnet_t_srf_160k_ade20k.py'
-# https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_small_lrf.pth
+_base_ = './upernet_focalnet_s_srf_160k_ade20k.py'
+
+# Backbone initialised from the official classifier:
+#   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_small_lrf.pth
 model = dict(backbone=dict(arch='small_lrf', init_cfg=dict(checkpoint='checkpoints/focalnet_small_lrf.pth')))

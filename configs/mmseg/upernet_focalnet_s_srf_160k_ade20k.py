@@ -1,4 +1,6 @@
 # UPerNet + FocalNet-S (SRF, 2 focal levels, windows 9) on ADE20K. Official: 49.3 / 50.1 mIoU (SS / MS).
 _base_ = './upernet_focalnet_t_srf_160k_ade20k.py'
-# https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_small_srf.pth
+
+# Backbone initialised from the official classifier:
+#   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_small_srf.pth
 model = dict(backbone=dict(arch='small_srf', init_cfg=dict(checkpoint='checkpoints/focalnet_small_srf.pth')))

@@ -1,4 +1,5 @@
-# UPerNet + FocalNet-T (SRF, 2 focal levels, windows 9) on ADE20K, 8 GPUs x 2 images, 160k iterations.
+# UPerNet + FocalNet-T (SRF, 2 focal levels, windows 9) on ADE20K, 8 GPUs x 2 images, 160k iterations. Every
+# UPerNet config here derives from this one.
 # Official result: 46.5 mIoU single-scale, 47.2 multi-scale (facts C.2).
 _base_ = [
     './_base_/models/upernet_focalnet.py',
@@ -6,9 +7,7 @@ _base_ = [
     './_base_/schedules/adamw_poly_160k.py',
     './_base_/default_runtime.py',
 ]
-# The ImageNet-1K classifier to start from. Download it into checkpoints/ first:
-# https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_srf.pth
-model = dict(
-    backbone=dict(
-        arch='tiny_srf',
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/focalnet_tiny_srf.pth')))
+
+# Backbone initialised from the official ImageNet-1K classifier; download it first:
+#   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_srf.pth
+model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/focalnet_tiny_srf.pth')))

@@ -5,7 +5,7 @@ import tempfile
 import torch
 
 
-def save_atomically(obj, path):
+def save_atomically(obj, path, write=torch.save):
     """``torch.save`` into a temporary file next to ``path``, then move it into place in one step.
 
     The temporary file lives in the destination directory, so ``os.replace`` is a rename within one file system
@@ -14,6 +14,8 @@ def save_atomically(obj, path):
     Args:
         obj (object): What to save.
         path (str | os.PathLike): The destination; its directory is created if needed.
+        write (Callable): ``write(obj, file)`` writes ``obj`` into the open binary file. Defaults to
+            ``torch.save``; e.g. ``lambda data, file: file.write(data)`` writes bytes (a safetensors file).
     """
     path = os.path.abspath(os.fspath(path))
     directory = os.path.dirname(path)
@@ -21,7 +23,7 @@ def save_atomically(obj, path):
     handle, temp_path = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
     try:
         with os.fdopen(handle, 'wb') as file:
-            torch.save(obj, file)
+            write(obj, file)
             file.flush()
             os.fsync(file.fileno())
         # mkstemp creates the file readable by its owner only; give it the permissions a plain open() would.

@@ -57,6 +57,8 @@ class ConversionReport:
         renamed (list[tuple[str, str]]): Every renamed key, as (old, new). Defaults to [].
         dropped_keys (list[str]): Weights of the source that were not written. Defaults to [].
         dropped_entries (list[str]): Top-level entries not written (training state). Defaults to [].
+        source_kind (str, optional): The kind of the source when it differs from ``kind`` (``'cls'`` for a
+            classifier converted into a detector's or segmentor's backbone). Defaults to None.
     """
     source: str
     backbone: str
@@ -67,6 +69,7 @@ class ConversionReport:
     renamed: list = field(default_factory=list)
     dropped_keys: list = field(default_factory=list)
     dropped_entries: list = field(default_factory=list)
+    source_kind: str = None
 
 
 def detect_backbone(state_dict, source):
@@ -123,6 +126,8 @@ def _resolve_kind(requested, detected, source):
             raise CheckpointError(f'{source} holds only backbone.* weights, so its kind cannot be told from its '
                                   f'keys; pass --kind cls, det or seg')
         return requested
+    if detected == 'cls' and requested in ('det', 'seg'):
+        return requested  # a classifier's backbone initialises detectors and segmentors
     if requested not in ('auto', detected):
         raise CheckpointError(f'{source} is a {detected} checkpoint ({_KIND_EVIDENCE[detected]}), but --kind '
                               f'{requested} was asked for')
@@ -136,6 +141,20 @@ def _mmpretrain_key(key):
     if key.startswith('head.'):
         return 'head.fc.' + key[len('head.'):]
     return 'backbone.' + key
+
+
+def _downstream_backbone_key(key):
+    """The detector/segmentor key of a classifier key, or None for what only classifiers have: the head and the
+    single final ``norm`` of the classification layout (downstream backbones have one ``norm{i}`` per output)."""
+    if key.startswith('backbone.'):
+        key = key[len('backbone.'):]
+    if key.startswith(('head.', 'norm.')):
+        return None
+    return 'backbone.' + key
+
+
+def _same_key(key):
+    return key
 
 
 def _official_cls_key(key):
@@ -178,13 +197,19 @@ def _check_unique(keys, source):
         raise CheckpointError(f'{source} gives {duplicates[:3]} twice once the "module." prefix is removed')
 
 
-def convert_to_mmengine(checkpoint, source, kind='auto'):
+def convert_to_mmengine(checkpoint, source, kind='auto', extra_meta=None):
     """Converts a loaded official backbone checkpoint to the OpenMMLab 2.0 layout.
+
+    A classification checkpoint asked for as ``'det'`` or ``'seg'`` becomes the backbone weights of a detector or
+    segmentor (``backbone.*``, without the head and the classifier's final ``norm``), which focal windows and
+    levels are fitted to when loaded.
 
     Args:
         checkpoint (object): What the file holds (see :func:`load_checkpoint_file`).
         source (str): The file name, for messages and ``meta``.
         kind (str): ``'auto'`` (tell from the keys), ``'cls'``, ``'det'`` or ``'seg'``. Defaults to ``'auto'``.
+        extra_meta (dict, optional): More ``meta`` entries, e.g. the source layout and the recognised
+            architecture. Defaults to None.
 
     Returns:
         tuple[dict, ConversionReport]: ``{'meta': ..., 'state_dict': ...}`` and what was done.
@@ -196,22 +221,35 @@ def convert_to_mmengine(checkpoint, source, kind='auto'):
     stripped = strip_prefix(state_dict, 'module.')
     _check_unique(stripped, source)
     spec, _ = detect_backbone(stripped, source)
-    kind = _resolve_kind(kind, detect_kind(stripped, source), source)
+    detected = detect_kind(stripped, source)
+    kind = _resolve_kind(kind, detected, source)
 
-    new_keys = [_mmpretrain_key(key) if kind == 'cls' else key for key in stripped]
-    converted = OrderedDict(zip(new_keys, stripped.values()))
-    renamed = [(old, new) for old, new in zip(state_dict, new_keys) if old != new]
-    written = {id(tensor) for tensor in converted.values()}
-    dropped_keys = [key for key, tensor in state_dict.items() if id(tensor) not in written]
+    if kind == 'cls':
+        new_key = _mmpretrain_key
+    elif detected == 'cls':
+        new_key = _downstream_backbone_key
+    else:
+        new_key = _same_key  # detection and segmentation files keep their names
+    converted, renamed, dropped_keys = OrderedDict(), [], []
+    for original, (key, tensor) in zip(state_dict, stripped.items()):
+        target = new_key(key)
+        if target is None:
+            dropped_keys.append(original)
+            continue
+        converted[target] = tensor
+        if target != original:
+            renamed.append((original, target))
 
     other_entries = [name for name in checkpoint if name != entry] if entry is not None else []
     dropped_entries = [name for name in other_entries if name in TRAINING_STATE_ENTRIES]
+    kept_entries = {name: to_plain(checkpoint[name]) for name in other_entries if name not in dropped_entries}
     meta = dict(
         converted_from=os.path.basename(source),
         converted_by='mmfocalnet tools/convert_keys.py',
         backbone=spec.model_name,
         kind=kind,
-        source={name: to_plain(checkpoint[name]) for name in other_entries if name not in dropped_entries})
+        source=kept_entries,
+        **to_plain(extra_meta or {}))
     report = ConversionReport(
         source=source,
         backbone=spec.model_name,
@@ -221,7 +259,8 @@ def convert_to_mmengine(checkpoint, source, kind='auto'):
         num_values=sum(tensor.numel() for tensor in converted.values()),
         renamed=renamed,
         dropped_keys=dropped_keys,
-        dropped_entries=dropped_entries)
+        dropped_entries=dropped_entries,
+        source_kind=detected if detected not in (None, kind) else None)
     return dict(meta=meta, state_dict=converted), report
 
 
@@ -248,5 +287,3 @@ def convert_to_official(converted, source='converted checkpoint'):
     official = {_OFFICIAL_ENTRY[kind]: OrderedDict(state_dict)}
     official.update(meta.get('source', {}))
     return official
-
-

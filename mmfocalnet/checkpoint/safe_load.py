@@ -30,6 +30,17 @@ class YacsConfigNode(dict):
         self.yacs_flags = dict(state) if isinstance(state, dict) else {}
 
 
+class ArgparseNamespace(dict):
+    """Stands in for ``argparse.Namespace`` (the ``args`` entry of the authors' FocalNet-DINO checkpoints).
+
+    pickle rebuilds a Namespace as an empty object plus its attribute dict as state; here that dict becomes the
+    entries of a plain dict. Its values pass through the same allow-list, so nothing in it can run code.
+    """
+
+    def __setstate__(self, state):
+        self.update(state if isinstance(state, dict) else {})
+
+
 def _numpy_globals():
     # Files written with numpy < 2 name ``numpy.core``; numpy >= 2 writes ``numpy._core``. Both resolve to the
     # functions of the numpy installed here, without importing the deprecated ``numpy.core`` alias.
@@ -70,6 +81,7 @@ def _allowed_globals():
         # Protocol 2 (torch.save's default) stores bytes as _codecs.encode(text, 'latin1').
         ('_codecs', 'encode'): codecs.encode,
         ('yacs.config', 'CfgNode'): YacsConfigNode,
+        ('argparse', 'Namespace'): ArgparseNamespace,
     }
     allowed.update(_numpy_globals())
     allowed.update(_torch_globals())

@@ -47,15 +47,21 @@ class BackboneCheckpointSpec:
             (e.g. FocalNet's focal kernels and levels). Any other shape mismatch is an error. Defaults to ().
         download_hint (Callable[[str], str], optional): ``download_hint(file_name)``: where the official file of
             that name can be downloaded, for the message when a configured checkpoint is missing. Defaults to None.
-        source_formats (tuple, optional): Other layouts of this backbone's weights (e.g. hub files), each an object
-            with ``name``, ``probe(state_dict) -> bool`` and ``to_official(state_dict, config) -> state_dict``.
-            Defaults to ().
+        source_formats (tuple, optional): Other layouts of this backbone's weights (e.g. hub files), each a
+            :class:`~.source_formats.SourceFormat` (``name``, ``probe(state_dict) -> bool``,
+            ``to_official(state_dict, config)``, ...). Defaults to ().
+        describe_weights (Callable, optional): ``describe_weights(state_dict, prefix, declared, source_names,
+            source) -> RecognisedArch``: the variant and settings of this backbone's official-layout weights
+            (under ``prefix``), checked against ``declared`` (settings a hub config states); raises
+            CheckpointError naming ``source``, the key (as ``source_names`` calls it), both shapes and the
+            variant the weights look like. Defaults to None.
     """
     model_name: str
     probe_keys: Tuple[str, ...]
     shape_adapters: Tuple[ShapeAdapter, ...] = ()
     download_hint: Optional[Callable[[str], str]] = None
     source_formats: tuple = field(default=())
+    describe_weights: Optional[Callable] = None
 
     def prefix_in(self, state_dict):
         """Where this backbone's weights sit in ``state_dict``: ``''``, ``'backbone.'``, or None if absent."""

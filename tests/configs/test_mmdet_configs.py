@@ -3,6 +3,8 @@
 The expected recipe values below are transcribed from the official FocalNet detection configs and README (the
 table in the project's reference notes, section C.1), not read from our own code.
 """
+import copy
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -72,12 +74,22 @@ RECIPES = {
 CONFIGS = sorted(RECIPES)
 
 
-def _load(name):
+@functools.lru_cache(maxsize=None)
+def _parse(name):
     return Config.fromfile(os.path.join(CONFIG_DIR, name))
 
 
+def _load(name):
+    """A fresh copy of a config, parsed once per module: for each `mmdet::` base of a config mmengine rescans
+    mmdet's metafiles (configs/mmdet/README.md), and the tests here read a config many times."""
+    return copy.deepcopy(_parse(name))
+
+
 def test_config_folder_holds_exactly_the_official_rows():
-    leaves = sorted(f for f in os.listdir(CONFIG_DIR) if f.endswith('.py'))
+    # The Focal Transformer, DINO and Mask2Former configs are covered by test_focal_transformer_configs.py,
+    # test_dino_configs.py and test_mask2former_configs.py.
+    leaves = sorted(f for f in os.listdir(CONFIG_DIR) if f.endswith('.py') and 'focal_transformer' not in f
+                    and not f.startswith(('dino', 'mask2former')))
     assert leaves == CONFIGS
 
 

@@ -2,6 +2,8 @@
 counts, one training iteration plus one evaluation each on a tiny ImageNet-layout dataset (mmpretrain's own
 ``ImageNet`` / ``ImageNet21k`` classes and ``Accuracy``), ``tools/train.py`` routing, and the official-checkpoint
 conversion path up to mmpretrain's inferencer."""
+import copy
+import functools
 import glob
 import importlib
 import os.path as osp
@@ -63,8 +65,15 @@ def shrink(cfg, name):
     return cfg
 
 
-def load(name):
+@functools.lru_cache(maxsize=None)
+def _parse(name):
     return Config.fromfile(config_path('mmpretrain', f'{name}.py'))
+
+
+def load(name):
+    """A fresh copy of a config, parsed once per module: for each `mmpretrain::` base of a config mmengine rescans
+    mmpretrain's metafiles (configs/mmpretrain/README.md), and the tests here read a config many times."""
+    return copy.deepcopy(_parse(name))
 
 
 def build_model(cfg):
@@ -84,7 +93,8 @@ def imagenet22k_root(tmp_path_factory):
 
 def test_every_mmpretrain_config_is_covered():
     found = {osp.splitext(osp.basename(p))[0] for p in glob.glob(config_path('mmpretrain', '*.py'))}
-    assert found == set(EXPECTED)
+    # The Focal Transformer configs are covered by test_focal_transformer_configs.py.
+    assert {name for name in found if 'focal_transformer' not in name} == set(EXPECTED)
 
 
 @pytest.mark.parametrize('name', EXPECTED)

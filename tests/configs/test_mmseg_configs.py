@@ -1,6 +1,8 @@
 """The six mmseg 1.x UPerNet / ADE20K configs: the official recipe, their exact parameter counts, and one
 training iteration plus one evaluation each on a tiny ADE20K-layout dataset with mmseg's own ``ADE20KDataset`` and
 ``IoUMetric``, through our Runner set-up and through ``tools/train.py``."""
+import copy
+import functools
 import glob
 import importlib
 import os.path as osp
@@ -49,8 +51,15 @@ OFFICIAL_CLS_FILES = {
 FULL_SIZE_RUN = 'upernet_focalnet_t_srf_160k_ade20k'
 
 
-def load(name):
+@functools.lru_cache(maxsize=None)
+def _parse(name):
     return Config.fromfile(config_path('mmseg', f'{name}.py'))
+
+
+def load(name):
+    """A fresh copy of a config, parsed once per module: for each `mmseg::` base of a config mmengine rescans
+    mmseg's metafiles (configs/mmseg/README.md), and the tests here read a config many times."""
+    return copy.deepcopy(_parse(name))
 
 
 def millions(module):
@@ -64,7 +73,9 @@ def ade20k_root(tmp_path_factory):
 
 def test_every_mmseg_config_is_covered():
     found = {osp.splitext(osp.basename(p))[0] for p in glob.glob(config_path('mmseg', '*.py'))}
-    assert found == set(EXPECTED)
+    # The Focal Transformer and Mask2Former configs are covered by test_focal_transformer_configs.py and
+    # test_mask2former_configs.py.
+    assert {name for name in found if 'focal_transformer' not in name and 'mask2former' not in name} == set(EXPECTED)
 
 
 @pytest.mark.parametrize('name', EXPECTED)

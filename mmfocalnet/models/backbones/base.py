@@ -132,23 +132,31 @@ class HierarchicalBackbone(BaseModule):
         """Applies the official initialisation, then loads the checkpoint of a ``Pretrained`` ``init_cfg``.
 
         The checkpoint is read by :func:`~mmfocalnet.checkpoint.load_pretrained`, not by mmengine, whose loader
-        reads only a ``state_dict`` entry and refuses the pickled configs in official files: official
-        classification files, converted files and detection or segmentation files (their ``backbone.`` keys) all
-        work, ``prefix`` selects keys as in mmengine, and shapes are adapted by the backbone's spec. Weights
-        missing from the file keep the official initialisation. Other ``init_cfg`` types are applied by mmengine.
+        reads only a ``state_dict`` entry, refuses the pickled configs in official files and knows no hub layout:
+        official classification files, converted files (``.pth`` or ``.safetensors``), detection or segmentation
+        files (their ``backbone.`` keys), transformers and timm hub directories or weight files, ``https://`` URLs
+        and ``hf://`` hub ids all work, ``prefix`` selects keys as in mmengine, and shapes are adapted by the
+        backbone's spec. Weights missing from the file keep the official initialisation. Other ``init_cfg`` types
+        are applied by mmengine; in a list they come first and ``Pretrained`` last, as mmengine orders them.
         """
-        is_pretrained = isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
-        if self.init_cfg is not None and not is_pretrained:
-            super().init_weights()
-            return
-        self.init_official_weights()
-        if is_pretrained:
+        init_cfgs = [self.init_cfg] if isinstance(self.init_cfg, dict) else list(self.init_cfg or [])
+        pretrained = [cfg for cfg in init_cfgs if cfg.get('type') == 'Pretrained']
+        others = [cfg for cfg in init_cfgs if cfg.get('type') != 'Pretrained']
+        if others:
+            full_init_cfg, self.init_cfg = self.init_cfg, others
+            try:
+                super().init_weights()
+            finally:
+                self.init_cfg = full_init_cfg
+        else:
+            self.init_official_weights()
+        for cfg in pretrained:
             load_pretrained(
                 self,
-                self.init_cfg['checkpoint'],
+                cfg['checkpoint'],
                 self.checkpoint_spec,
-                prefix=self.init_cfg.get('prefix'),
-                map_location=self.init_cfg.get('map_location', 'cpu'))
+                prefix=cfg.get('prefix'),
+                map_location=cfg.get('map_location', 'cpu'))
 
     def _frozen_modules(self):
         if self.frozen_stages >= 0:

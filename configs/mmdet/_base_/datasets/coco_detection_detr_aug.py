@@ -1,5 +1,6 @@
-# COCO 2017 box detection (ATSS, Sparse R-CNN): the same data and DETR augmentation, without masks.
-_base_ = './coco_instance_detr_aug.py'
+# COCO 2017 box detection (ATSS, Sparse R-CNN): mmdet's COCO box data and evaluation with the DETR multi-scale crop
+# in training, as coco_instance_detr_aug.py without masks.
+_base_ = ['mmdet::_base_/datasets/coco_detection.py', './detr_multiscale_crop.py']
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
@@ -8,15 +9,4 @@ train_pipeline = [
     _base_.detr_multiscale_crop,
     dict(type='PackDetInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
-    dict(type='Resize', scale=(1333, 800), keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(metric='bbox')
-test_evaluator = val_evaluator

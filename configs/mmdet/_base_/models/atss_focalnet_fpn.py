@@ -1,5 +1,10 @@
 # ATSS on a FocalNet backbone, as the official atss_focalnet_fpn.py: the FPN starts at stride 8 (stages 1-3) and
 # adds two extra levels on its own outputs; focal loss, GIoU x2 and centerness; NMS at IoU 0.6.
+#
+# Key for key mmdet's ATSS (atss/atss_r50_fpn_1x_coco.py) with the ResNet-50 replaced, but written out: mmdet 3.3
+# ships ATSS only as a complete config, not as a `_base_/models` file, and mmengine cannot take the model alone
+# from it (our data, schedule and runtime bases would redefine its other keys, which mmengine refuses).
+stage_channels = [96, 192, 384, 768]  # FocalNet-T
 model = dict(
     type='ATSS',
     data_preprocessor=dict(
@@ -17,7 +22,7 @@ model = dict(
         final_norm=False),
     neck=dict(
         type='FPN',
-        in_channels=[192, 384, 768],
+        in_channels=stage_channels[1:],
         out_channels=256,
         start_level=0,
         add_extra_convs='on_output',

@@ -3,6 +3,12 @@
 # ../_base_/sparse_rcnn_focalnet_fpn.py, but the file lives in _base_/models/ and names its own bases with wrong
 # relative paths. This file is what the authors evidently ran: the model alone, combined with the detection data
 # and the Sparse R-CNN schedule by the leaf configs.
+#
+# Key for key mmdet's Sparse R-CNN with 300 proposals (sparse_rcnn/sparse-rcnn_r50_fpn_300-proposals_crop-ms-480-
+# 800-3x_coco.py) with the ResNet-50 replaced, but written out: mmdet 3.3 ships Sparse R-CNN only as complete
+# configs, not as a `_base_/models` file, and mmengine cannot take the model alone from one (our data, schedule and
+# runtime bases would redefine its other keys, which mmengine refuses).
+stage_channels = [96, 192, 384, 768]  # FocalNet-T
 num_stages = 6
 num_proposals = 300
 
@@ -23,7 +29,7 @@ model = dict(
         final_norm=False),
     neck=dict(
         type='FPN',
-        in_channels=[96, 192, 384, 768],
+        in_channels=stage_channels,
         out_channels=256,
         start_level=0,
         add_extra_convs='on_input',

@@ -1,18 +1,15 @@
-# UPerNet on a FocalNet backbone, as the official ADE20K models (facts C.2). The channel numbers here are
-# FocalNet-T/S's (C = 96); the base configs override them for C = 128.
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    size=(512, 512),
-    pad_val=0,
-    seg_pad_val=255)
+# UPerNet on a FocalNet backbone, as the official ADE20K models (facts C.2): mmseg's UPerNet (the one its Swin
+# configs use; same heads, channels, dropout and SyncBN as the official files) with the Swin backbone replaced,
+# ADE20K's 150 classes and 512 x 512 crops.
+_base_ = 'mmseg::_base_/models/upernet_swin.py'
+
+# The widths of FocalNet-T and -S's four stages (C = 96, doubling per stage); FocalNet-B's leaf sets its own.
+stage_channels = [96, 192, 384, 768]
+data_preprocessor = dict(size=(512, 512))
 model = dict(
-    type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
+        _delete_=True,
         type='FocalNet',
         arch='tiny_srf',
         # Downstream models enlarge the first focal kernel from the classifier's 3 to 9; the official loader,
@@ -20,28 +17,5 @@ model = dict(
         focal_windows=9,
         drop_path_rate=0.3,
         out_indices=(0, 1, 2, 3)),
-    decode_head=dict(
-        type='UPerHead',
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
-        pool_scales=(1, 2, 3, 6),
-        channels=512,
-        dropout_ratio=0.1,
-        num_classes=150,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    auxiliary_head=dict(
-        type='FCNHead',
-        in_channels=384,  # the third stage (index 2)
-        in_index=2,
-        channels=256,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=0.1,
-        num_classes=150,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    decode_head=dict(in_channels=stage_channels, num_classes=150),
+    auxiliary_head=dict(in_channels=stage_channels[2], num_classes=150))  # the third stage (in_index 2)

@@ -14,6 +14,8 @@ Keys of new levels are missing from the checkpoint and keep their initialisation
 import os
 
 from ....checkpoint import BackboneCheckpointSpec, CheckpointError, ShapeAdapter, register_checkpoint_spec
+from .hub_formats import FOCALNET_HUB_FORMATS
+from .variant_recognition import describe_focalnet_weights
 
 _RELEASES = 'https://github.com/microsoft/FocalNet/releases/download/v1.0.0/'
 _BLOB = 'https://projects4jw.blob.core.windows.net/focalnet/release/'
@@ -104,4 +106,6 @@ FOCALNET_CHECKPOINT_SPEC = register_checkpoint_spec(
             ShapeAdapter(r'(^|\.)modulation\.focal_layers\.\d+\.0\.weight$', _fit_focal_kernel),
             ShapeAdapter(r'(^|\.)modulation\.f\.(weight|bias)$', _fit_modulation_rows),
         ),
-        download_hint=download_hint))
+        download_hint=download_hint,
+        source_formats=FOCALNET_HUB_FORMATS,
+        describe_weights=describe_focalnet_weights))

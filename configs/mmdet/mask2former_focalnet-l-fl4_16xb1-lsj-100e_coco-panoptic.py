@@ -1,0 +1,49 @@
+# Mask2Former with FocalNet-L fl4 for COCO panoptic segmentation, large-scale jitter 1024 x 1024, 737.5k
+# iterations (about 100 epochs) of 16 GPUs x 1 image.
+#
+# A recipe only: no FocalNet + Mask2Former code, config or checkpoint was ever published (not by the authors, not
+# in Mask2Former, not on the hub), so nothing here can be checked against released weights. The paper reports 57.9
+# PQ for FocalNet-L + Mask2Former on COCO panoptic, with its setup unpublished. Everything but the backbone is
+# mmdet 3.3's Swin-L recipe (mask2former_swin-l-p4-w12-384-in21k_16xb1-lsj-100e_coco-panoptic.py: 200 queries,
+# AdamW 1e-4, wd 0.05, clip 0.01, steps at 655,556 and 710,184, backbone lr x 0.1, no decay on norms and
+# embeddings). Inferred, not published: the focal levels (fl4, the released IN-22K backbone the authors' DINO used),
+# drop path 0.3 (Swin-L's here), and no weight decay on the layer-scale gammas (FocalNet's classification recipe
+# exempts every 1-d parameter). Evaluation needs panopticapi (CocoPanopticMetric and LoadPanopticAnnotations).
+_base_ = 'mmdet::mask2former/mask2former_swin-l-p4-w12-384-in21k_16xb1-lsj-100e_coco-panoptic.py'
+
+# Registers type='FocalNet'; also lets mmdet's own tools and DetInferencer read this config.
+custom_imports = dict(imports=['mmfocalnet'], allow_failed_imports=False)
+
+# Initialised from the official ImageNet-22K classifier (384 px); download it first:
+#   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_large_lrf_384_fl4.pth
+pretrained = 'checkpoints/focalnet_large_lrf_384_fl4.pth'
+depths = [2, 2, 18, 2]
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='FocalNet',
+        arch='large_fl4',
+        drop_path_rate=0.3,
+        out_indices=(0, 1, 2, 3),  # strides 4-32 with norm0-3, channels 192 x 2^i = the head's in_channels
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    panoptic_head=dict(in_channels=[192, 384, 768, 1536]))
+
+# Swin's parameter groups with FocalNet's names: the backbone at lr x 0.1; no decay on its norms (stem, blocks,
+# downsamples, outputs), on the layer scales, nor on the queries and level embeddings. Swin's position-embedding
+# keys have no FocalNet counterpart.
+backbone_no_decay = dict(lr_mult=0.1, decay_mult=0.0)
+embed_no_decay = dict(lr_mult=1.0, decay_mult=0.0)
+custom_keys = {
+    'backbone': dict(lr_mult=0.1, decay_mult=1.0),
+    'backbone.patch_embed.norm': backbone_no_decay,
+    'backbone.norm': backbone_no_decay,  # the output norms norm0-3
+    'query_embed': embed_no_decay,
+    'query_feat': embed_no_decay,
+    'level_embed': embed_no_decay,
+}
+custom_keys.update({
+    f'backbone.layers.{stage}.blocks.{block}.{name}': backbone_no_decay
+    for stage, num_blocks in enumerate(depths) for block in range(num_blocks) for name in ('norm', 'gamma')
+})
+custom_keys.update({f'backbone.layers.{stage}.downsample.norm': backbone_no_decay for stage in range(len(depths) - 1)})
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(_delete_=True, **custom_keys)))
