@@ -1,3 +1,7 @@
-from .backbones import FOCALNET_ARCHS, FocalModulation, FocalNet, HierarchicalBackbone
+from .backbones import (FOCAL_TRANSFORMER_ARCHS, FOCALNET_ARCHS, FocalModulation, FocalNet, FocalTransformer,
+                        HierarchicalBackbone)
 
-__all__ = ['FOCALNET_ARCHS', 'FocalModulation', 'FocalNet', 'HierarchicalBackbone']
+__all__ = [
+    'FOCAL_TRANSFORMER_ARCHS', 'FOCALNET_ARCHS', 'FocalModulation', 'FocalNet', 'FocalTransformer',
+    'HierarchicalBackbone'
+]
