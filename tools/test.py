@@ -1,6 +1,8 @@
 """Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--out preds.pkl] [--show-dir DIR] ...
 
 The config's default_scope picks the toolbox; run with --help for every flag. Multi-GPU: tools/dist_test.sh.
+A bad config, option, checkpoint or data path stops it with one ``error:`` line and exit status 2 (--debug, or
+MMFOCALNET_DEBUG=1, shows the traceback).
 """
 import sys
 import warnings
@@ -8,10 +10,16 @@ import warnings
 # mmengine and mmcv import pkg_resources, whose deprecation notice would open every run's output.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
 
-from mmfocalnet.runner import UsageError, test  # noqa: E402
+from mmfocalnet.runner import run_tool, test  # noqa: E402
+
+
+def main(argv=None):
+    """Evaluates the checkpoint named in ``argv``; returns the exit status."""
+    test(argv)
+    return 0
+
 
 if __name__ == '__main__':
-    try:
-        test()
-    except UsageError as error:
-        sys.exit(f'error: {error}')
+    status = run_tool(main)
+    if status:
+        sys.exit(status)

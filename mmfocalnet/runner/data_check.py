@@ -77,8 +77,8 @@ def _check_dataset(dataset_cfg, where):
             continue
         path = _join(data_root, prefix)
         if _is_local(path, backend_args) and not osp.isdir(path):
-            raise _missing(path, 'image folder' if 'seg' not in key else 'label folder',
-                           f'{where}.data_prefix.{key}', dataset_cfg)
+            raise _missing(path, 'image folder' if 'seg' not in key else 'label folder', f'{where}.data_prefix.{key}',
+                           dataset_cfg)
 
 
 def _check_evaluator(evaluator_cfg, where, dataset_cfg):

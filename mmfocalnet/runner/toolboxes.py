@@ -56,10 +56,12 @@ class Toolbox:
 
 
 TOOLBOXES = {
-    'mmdet': Toolbox('mmdet', dump_metric='mmdet.evaluation:DumpDetResults', show_dir_key='test_out_dir'),
-    'mmseg': Toolbox('mmseg', dump_metric='mmengine.evaluator:DumpResults', show_dir_key='visualizer.save_dir'),
-    'mmpretrain': Toolbox('mmpretrain', dump_metric='mmengine.evaluator:DumpResults', show_dir_key='out_dir',
-                          draw_key='enable'),
+    'mmdet':
+    Toolbox('mmdet', dump_metric='mmdet.evaluation:DumpDetResults', show_dir_key='test_out_dir'),
+    'mmseg':
+    Toolbox('mmseg', dump_metric='mmengine.evaluator:DumpResults', show_dir_key='visualizer.save_dir'),
+    'mmpretrain':
+    Toolbox('mmpretrain', dump_metric='mmengine.evaluator:DumpResults', show_dir_key='out_dir', draw_key='enable'),
 }
 
 

@@ -1,0 +1,114 @@
+"""Checkpoints survive crashes: a run killed while saving leaves the previous checkpoint and last_checkpoint as they
+were (atomic writes), ``--resume`` skips a damaged newest checkpoint with a warning naming it, and ``--resume``
+of a damaged file is one line, before anything is built."""
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from training.tiny_runs import largest_difference, train_tool, weights, write_tiny_classifier
+
+from mmfocalnet.runner import EXIT_USAGE, checkpoint_problem, run_tool
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TESTS = os.path.join(REPO, 'tests')
+FILE_SIZE_LIMIT = 8 * 2**20
+
+
+def _killed_while_saving_epoch_2(config, work_dir, env):
+    """Trains in a child process whose epoch-2 checkpoint exceeds its file size limit: the kernel kills it with
+    SIGXFSZ in the middle of writing that checkpoint."""
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, 'tools', 'train.py'), config, '--work-dir',
+         str(work_dir)],
+        preexec_fn=limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, PYTHONPATH=TESTS, **env))
+    assert result.returncode == -25, (result.stdout + result.stderr)[-3000:]  # SIGXFSZ
+    return result
+
+
+@pytest.mark.parametrize('atomic', [True, False])
+def test_run_killed_while_saving_leaves_the_previous_checkpoint_and_last_checkpoint(atomic, tmp_path, exact_cpu):
+    config = write_tiny_classifier(tmp_path, length=3, seed=0)  # the same seed as the uninterrupted run below
+    with open(config, 'a') as file:
+        file.write("custom_imports = dict(imports=['mmfocalnet', 'training.fault_hooks'])\n"
+                   f"custom_hooks = [dict(type='BallastHook', epoch=2, megabytes={2 * FILE_SIZE_LIMIT // 2**20})]\n")
+    work_dir = tmp_path / 'work'
+    env = {} if atomic else dict(MMFOCALNET_NO_COMPAT='atomic_checkpoints')  # mmengine's own writer
+    _killed_while_saving_epoch_2(config, work_dir, env)
+
+    assert checkpoint_problem(str(work_dir / 'epoch_1.pth')) is None
+    assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'epoch_1.pth')
+    if not atomic:  # mmengine writes the file in place: a truncated epoch_2.pth is left behind
+        assert 'truncated' in checkpoint_problem(str(work_dir / 'epoch_2.pth'))
+        return
+    assert not (work_dir / 'epoch_2.pth').exists()
+    leftovers = [name for name in os.listdir(work_dir) if name.startswith('.epoch_2.pth.')]
+    assert len(leftovers) == 1 and os.path.getsize(work_dir / leftovers[0]) == FILE_SIZE_LIMIT  # the temp file
+
+    # Restarted with --resume, the run continues from epoch 1 and ends as an uninterrupted run does.
+    runner = train_tool(config, work_dir, '--resume', options=['custom_hooks=[]'])
+    assert runner.epoch == 3
+    straight = tmp_path / 'straight'
+    train_tool(config, straight, options=['custom_hooks=[]'])
+    assert largest_difference(weights(straight / 'epoch_3.pth'), weights(work_dir / 'epoch_3.pth')) == 0.0
+
+
+def test_resume_skips_a_truncated_newest_checkpoint_with_a_warning_naming_it(tmp_path):
+    config = write_tiny_classifier(tmp_path, length=2)
+    work_dir = tmp_path / 'work'
+    train_tool(config, work_dir)
+    newest = work_dir / 'epoch_2.pth'
+    assert (work_dir / 'last_checkpoint').read_text() == str(newest)
+    with open(newest, 'r+b') as file:  # a partial copy, or a writer that is not atomic killed mid-write
+        file.truncate(os.path.getsize(newest) // 2)
+
+    runner = train_tool(config, work_dir, '--resume', options=['train_cfg.max_epochs=3'])
+    assert runner.epoch == 3
+    log = (work_dir / runner.timestamp / f'{runner.timestamp}.log').read_text()
+    assert f'--resume: skipped {newest}, which is truncated or corrupt' in log
+    assert f'resuming from {work_dir / "epoch_1.pth"}' in log and 'resumed epoch: 1' in log
+    assert checkpoint_problem(str(newest)) is None  # saved again, whole
+
+
+def test_resume_of_a_damaged_file_is_one_line_before_anything_is_built(tmp_path, capsys):
+    from tools.train import main
+    config = write_tiny_classifier(tmp_path, length=2)
+    damaged = tmp_path / 'copied.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1000)}}, damaged)
+    damaged.write_bytes(damaged.read_bytes()[:2000])
+    start = time.perf_counter()
+    status = run_tool(main, [config, '--work-dir', str(tmp_path / 'work'), '--resume', str(damaged)])
+    elapsed = time.perf_counter() - start
+    assert status == EXIT_USAGE
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: --resume checkpoint '{damaged}' is truncated or corrupt (File is not a zip file): a partial copy "
+        'or download, or a run killed while writing it'
+    ]
+    assert elapsed < 5 and not (tmp_path / 'work').exists()
+
+
+def test_resume_with_only_damaged_checkpoints_is_one_line_naming_each(tmp_path, capsys):
+    from tools.train import main
+    config = write_tiny_classifier(tmp_path, length=2)
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    (work_dir / 'epoch_1.pth').write_bytes(b'PK\x03\x04 not really')
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_2.pth'))  # saved, then deleted
+    before = sorted(os.listdir(work_dir))
+    assert run_tool(main, [config, '--work-dir', str(work_dir), '--resume']) == EXIT_USAGE
+    (line, ) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f'error: --resume: no intact checkpoint in {work_dir}: {work_dir / "epoch_2.pth"} does '
+                           f'not exist; {work_dir / "epoch_1.pth"} is truncated or corrupt')
+    assert sorted(os.listdir(work_dir)) == before
