@@ -135,8 +135,8 @@ def detect(config, checkpoint, image, out_dir):
 def print_summary(rows, total_seconds, quick):
     """Prints the final table: step, metric, target, wall time, outputs."""
     header = ('step', 'metric', 'target', 'wall time', 'outputs')
-    table = [header] + [(r['step'], r.get('metric', ''), r.get('target', ''), f'{r["seconds"]:.1f} s',
-                         r.get('outputs', '')) for r in rows]
+    table = [header] + [(r['step'], r.get('metric', ''), r.get(
+        'target', ''), f'{r["seconds"]:.1f} s', r.get('outputs', '')) for r in rows]
     table.append(('total', '', '', f'{total_seconds / 60:.1f} min', ''))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     line = '-+-'.join('-' * w for w in widths)
@@ -160,16 +160,26 @@ def main(argv=None):
     tree = prepare_tree_tiles(REPO / TREE_ROOT, REPO / CACHE_DIR)
     counts = tree['counts']
     print(f'[demo] Fashion-MNIST in {fashion}; tree tiles in {TREE_ROOT}: {counts}')
-    rows.append(dict(step='data', metric=f'{counts["train_tiles"]}+{counts["held_out_tiles"]} tiles',
-                     seconds=time.time() - t0, outputs=str(DATA_ROOT)))
+    rows.append(
+        dict(
+            step='data',
+            metric=f'{counts["train_tiles"]}+{counts["held_out_tiles"]} tiles',
+            seconds=time.time() - t0,
+            outputs=str(DATA_ROOT)))
 
     banner('2/4 classifier: FocalNet on Fashion-MNIST, tested on the 10,000 test pictures')
     t0 = time.time()
     metrics, cls_checkpoint = train_and_test(CLASSIFIER_CONFIG, work_dir / 'classifier',
                                              QUICK_CLASSIFIER_OPTIONS if args.quick else [])
     top1 = metrics['accuracy/top1']
-    rows.append(dict(step='classifier', metric=f'top-1 {top1:.2f} %', target=f'>= {TOP1_TARGET:.0f} %',
-                     seconds=time.time() - t0, outputs=str(cls_checkpoint), ok=top1 >= TOP1_TARGET))
+    rows.append(
+        dict(
+            step='classifier',
+            metric=f'top-1 {top1:.2f} %',
+            target=f'>= {TOP1_TARGET:.0f} %',
+            seconds=time.time() - t0,
+            outputs=str(cls_checkpoint),
+            ok=top1 >= TOP1_TARGET))
 
     banner('3/4 detector: FocalNet ATSS on tree tiles, COCO metrics on the held-out tiles')
     t0 = time.time()
@@ -177,16 +187,25 @@ def main(argv=None):
                                              QUICK_DETECTOR_OPTIONS if args.quick else [])
     # mmdet's CocoMetric returns no numbers at all when nothing was detected: that is an mAP of 0.
     map50 = metrics.get('coco/bbox_mAP_50', 0.)
-    rows.append(dict(step='detector', metric=f'bbox mAP@0.5 {map50:.3f} (mAP {metrics.get("coco/bbox_mAP", 0.):.3f})',
-                     target=f'>= {MAP50_TARGET:.2f}', seconds=time.time() - t0, outputs=str(det_checkpoint),
-                     ok=map50 >= MAP50_TARGET))
+    rows.append(
+        dict(
+            step='detector',
+            metric=f'bbox mAP@0.5 {map50:.3f} (mAP {metrics.get("coco/bbox_mAP", 0.):.3f})',
+            target=f'>= {MAP50_TARGET:.2f}',
+            seconds=time.time() - t0,
+            outputs=str(det_checkpoint),
+            ok=map50 >= MAP50_TARGET))
 
     banner('4/4 pictures: DetInferencer on a held-out tile, focal modulation of a tile and of a test picture')
     t0 = time.time()
     tile = richest_held_out_tile(tree)
     boxes_picture, num_boxes = detect(DETECTOR_CONFIG, det_checkpoint, tile, out_dir / 'inference')
-    rows.append(dict(step='inference', metric=f'{num_boxes} trees (score >= {PRED_SCORE_THR})',
-                     seconds=time.time() - t0, outputs=str(boxes_picture)))
+    rows.append(
+        dict(
+            step='inference',
+            metric=f'{num_boxes} trees (score >= {PRED_SCORE_THR})',
+            seconds=time.time() - t0,
+            outputs=str(boxes_picture)))
     t0 = time.time()
     visualize = load_tool('visualize_modulation')
     # The tile: the last block, as the FocalNet README's figures. The 28-px picture: the last block of the first
@@ -198,8 +217,8 @@ def main(argv=None):
     ]
     for config, checkpoint, image, figure, choice in figures:
         visualize.main([str(config), str(checkpoint), str(image), '--out', str(figure), *choice])
-    rows.append(dict(step='modulation figures', seconds=time.time() - t0,
-                     outputs=', '.join(str(f[3]) for f in figures)))
+    rows.append(
+        dict(step='modulation figures', seconds=time.time() - t0, outputs=', '.join(str(f[3]) for f in figures)))
 
     print_summary(rows, time.time() - start, args.quick)
     missed = [row['step'] for row in rows if row.get('ok') is False]

@@ -43,7 +43,9 @@ custom_keys = {
 }
 custom_keys.update({
     f'backbone.layers.{stage}.blocks.{block}.{name}': backbone_no_decay
-    for stage, num_blocks in enumerate(depths) for block in range(num_blocks) for name in ('norm', 'gamma')
+    for stage, num_blocks in enumerate(depths)
+    for block in range(num_blocks)
+    for name in ('norm', 'gamma')
 })
 custom_keys.update({f'backbone.layers.{stage}.downsample.norm': backbone_no_decay for stage in range(len(depths) - 1)})
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(_delete_=True, **custom_keys)))

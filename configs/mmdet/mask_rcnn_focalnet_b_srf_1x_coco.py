@@ -7,6 +7,5 @@ stage_channels = [128, 256, 512, 1024]
 # Backbone initialised from the official classifier:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_base_srf.pth
 model = dict(
-    backbone=dict(
-        arch='base_srf', drop_path_rate=0.3, init_cfg=dict(checkpoint='checkpoints/focalnet_base_srf.pth')),
+    backbone=dict(arch='base_srf', drop_path_rate=0.3, init_cfg=dict(checkpoint='checkpoints/focalnet_base_srf.pth')),
     neck=dict(in_channels=stage_channels))

@@ -5,5 +5,4 @@ _base_ = './mask_rcnn_focalnet_t_srf_1x_coco.py'
 # Backbone initialised from the official classifier:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_small_srf.pth
 model = dict(
-    backbone=dict(
-        arch='small_srf', drop_path_rate=0.2, init_cfg=dict(checkpoint='checkpoints/focalnet_small_srf.pth')))
+    backbone=dict(arch='small_srf', drop_path_rate=0.2, init_cfg=dict(checkpoint='checkpoints/focalnet_small_srf.pth')))

@@ -8,6 +8,4 @@ _base_ = [
     './_base_/schedules/imagenet_bs1024_adamw_focalnet.py',
     './_base_/default_runtime.py',
 ]
-model = dict(
-    backbone=dict(arch='large_fl3', drop_path_rate=0.5),
-    head=dict(num_classes=21842, in_channels=1536))
+model = dict(backbone=dict(arch='large_fl3', drop_path_rate=0.5), head=dict(num_classes=21842, in_channels=1536))

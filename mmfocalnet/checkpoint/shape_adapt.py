@@ -45,8 +45,7 @@ def adapt_state_dict(state_dict, model_shapes, spec, prefix=''):
         print_log(f'{key}: {message}', logger='current')
         adapted.append(key)
     if problems:
-        raise CheckpointError(f'{len(problems)} {spec.model_name} weights do not fit the model: ' +
-                              '; '.join(problems))
+        raise CheckpointError(f'{len(problems)} {spec.model_name} weights do not fit the model: ' + '; '.join(problems))
     return adapted
 
 

@@ -52,8 +52,8 @@ def strip_prefix(state_dict, prefix='module.'):
     Returns:
         OrderedDict: The weights in the same order, under the shortened keys.
     """
-    return OrderedDict((key[len(prefix):] if key.startswith(prefix) else key, value)
-                       for key, value in state_dict.items())
+    return OrderedDict(
+        (key[len(prefix):] if key.startswith(prefix) else key, value) for key, value in state_dict.items())
 
 
 def select_prefix(state_dict, prefix):

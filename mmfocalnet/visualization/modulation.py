@@ -95,8 +95,8 @@ def capture_modulation(backbone, stage=-1, block=-1):
 
 def panel_titles(focal_level):
     """Titles of the panels, in order: input, one per focal level, global context, modulator."""
-    return (['input'] + [f'gate: level {level + 1}' for level in range(focal_level)] +
-            ['gate: global context', 'modulator |m|'])
+    return (['input'] + [f'gate: level {level + 1}'
+                         for level in range(focal_level)] + ['gate: global context', 'modulator |m|'])
 
 
 def plot_modulation(image, record, index=0, title=None, input_size=None):
@@ -134,8 +134,7 @@ def plot_modulation(image, record, index=0, title=None, input_size=None):
     extent = (0, input_width, input_height, 0)
 
     fig, axes = plt.subplots(
-        1, len(titles), figsize=(PANEL_INCHES * len(titles), PANEL_INCHES + TITLE_INCHES), dpi=DPI,
-        squeeze=False)
+        1, len(titles), figsize=(PANEL_INCHES * len(titles), PANEL_INCHES + TITLE_INCHES), dpi=DPI, squeeze=False)
     axes = axes[0]
     axes[0].imshow(image, cmap='gray' if image.ndim == 2 else None, vmin=0, vmax=255)
     for ax, values in zip(axes[1:], maps):
@@ -150,10 +149,12 @@ def plot_modulation(image, record, index=0, title=None, input_size=None):
         ax.set_title(label, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title or f'FocalNet stage {record.stage}, block {record.block} '
-                 f'({gates.shape[1]}x{gates.shape[2]} maps)', fontsize=9)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=PANEL_INCHES / (PANEL_INCHES + TITLE_INCHES) - 0.02,
-                        wspace=0.05)
+    fig.suptitle(
+        title or f'FocalNet stage {record.stage}, block {record.block} '
+        f'({gates.shape[1]}x{gates.shape[2]} maps)',
+        fontsize=9)
+    fig.subplots_adjust(
+        left=0.01, right=0.99, bottom=0.02, top=PANEL_INCHES / (PANEL_INCHES + TITLE_INCHES) - 0.02, wspace=0.05)
     return fig
 
 

@@ -141,8 +141,10 @@ def test_layer_depths_rise_from_the_stem_through_the_blocks_to_the_head(backbone
     num_layers = sum(model.depths) + 2
     depths = [model.get_layer_depth('backbone.' + name, prefix='backbone.') for name, _ in model.named_parameters()]
     assert all(total == num_layers for _, total in depths)
-    block_depths = [model.get_layer_depth(f'backbone.layers.{i}.blocks.{j}.x', 'backbone.')[0]
-                    for i, depth in enumerate(model.depths) for j in range(depth)]
+    block_depths = [
+        model.get_layer_depth(f'backbone.layers.{i}.blocks.{j}.x', 'backbone.')[0]
+        for i, depth in enumerate(model.depths) for j in range(depth)
+    ]
     assert block_depths == list(range(1, sum(model.depths) + 1))
     assert model.get_layer_depth('backbone.patch_embed.proj.weight', 'backbone.')[0] == 0
     assert model.get_layer_depth('head.fc.weight', 'backbone.')[0] == num_layers - 1

@@ -3,9 +3,9 @@ from mmfocalnet.models import FocalNet
 
 
 def test_focalnet_is_found_through_a_config_with_custom_imports(tmp_path):
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmdet.registry import MODELS
 
     config = tmp_path / 'cfg.py'
     config.write_text("custom_imports = dict(imports=['mmfocalnet'], allow_failed_imports=False)\n"

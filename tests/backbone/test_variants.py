@@ -8,10 +8,21 @@ from mmfocalnet.models import FOCALNET_ARCHS, FocalNet
 # "calc" column of the official variant table (parameters in millions, with the official classification head:
 # final LayerNorm + Linear to 1000 classes, or 21,842 for the ImageNet-22k large/xlarge/huge models).
 OFFICIAL_PARAMS_M = {
-    'tiny_srf': 28.43, 'tiny_lrf': 28.65, 'small_srf': 49.89, 'small_lrf': 50.34,
-    'base_srf': 88.15, 'base_lrf': 88.75, 'tiny_iso': 5.88, 'small_iso': 22.38, 'base_iso': 87.24,
-    'large_fl3': 239.13, 'large_fl4': 239.32, 'xlarge_fl3': 408.79, 'xlarge_fl4': 409.03,
-    'huge_fl3': 745.28, 'huge_fl4': 747.99,
+    'tiny_srf': 28.43,
+    'tiny_lrf': 28.65,
+    'small_srf': 49.89,
+    'small_lrf': 50.34,
+    'base_srf': 88.15,
+    'base_lrf': 88.75,
+    'tiny_iso': 5.88,
+    'small_iso': 22.38,
+    'base_iso': 87.24,
+    'large_fl3': 239.13,
+    'large_fl4': 239.32,
+    'xlarge_fl3': 408.79,
+    'xlarge_fl4': 409.03,
+    'huge_fl3': 745.28,
+    'huge_fl4': 747.99,
 }
 IN22K_VARIANTS = {'large_fl3', 'large_fl4', 'xlarge_fl3', 'xlarge_fl4', 'huge_fl3', 'huge_fl4'}
 
@@ -33,8 +44,12 @@ def test_parameter_count_with_official_head_matches_the_official_table(arch):
 
 # Flags of the official table (facts B, "other flags"), every one stated: conv embed, layer scale, post-norm,
 # post-norm in the modulation, normalised modulator (fl4 large/xlarge: the authors' DINO builder).
-NO_FLAGS = dict(use_conv_embed=False, use_layerscale=False, use_postln=False, use_postln_in_modulation=False,
-                normalize_modulator=False)
+NO_FLAGS = dict(
+    use_conv_embed=False,
+    use_layerscale=False,
+    use_postln=False,
+    use_postln_in_modulation=False,
+    normalize_modulator=False)
 LARGE_FLAGS = dict(NO_FLAGS, use_conv_embed=True, use_layerscale=True, use_postln=True)
 
 
@@ -71,8 +86,7 @@ def test_large_models_use_the_overlapped_stem_with_padding_2():
 
 def test_explicit_arguments_override_the_arch():
     model = FocalNet(arch='tiny_srf', focal_windows=[11, 9, 9, 7], focal_levels=3, depths=[1, 1, 1, 1])
-    kernels = [[layer[0].kernel_size[0] for layer in stage.blocks[0].modulation.focal_layers]
-               for stage in model.layers]
+    kernels = [[layer[0].kernel_size[0] for layer in stage.blocks[0].modulation.focal_layers] for stage in model.layers]
     assert kernels == [[11, 13, 15], [9, 11, 13], [9, 11, 13], [7, 9, 11]]
     assert model.layers[0].blocks[0].modulation.f.out_features == 2 * 96 + 3 + 1
 

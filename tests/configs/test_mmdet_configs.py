@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import pytest
 import torch
+from helpers.tiny_coco import tiny_run_options, write_tiny_coco
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS
 from mmengine.runner import Runner, set_random_seed
 
-from helpers.tiny_coco import tiny_run_options, write_tiny_coco
 from mmfocalnet.runner import toolbox_for
 from mmfocalnet.runner.cpu import adapt_to_cpu
 
@@ -88,8 +88,9 @@ def _load(name):
 def test_config_folder_holds_exactly_the_official_rows():
     # The Focal Transformer, DINO and Mask2Former configs are covered by test_focal_transformer_configs.py,
     # test_dino_configs.py and test_mask2former_configs.py.
-    leaves = sorted(f for f in os.listdir(CONFIG_DIR) if f.endswith('.py') and 'focal_transformer' not in f
-                    and not f.startswith(('dino', 'mask2former')))
+    leaves = sorted(
+        f for f in os.listdir(CONFIG_DIR)
+        if f.endswith('.py') and 'focal_transformer' not in f and not f.startswith(('dino', 'mask2former')))
     assert leaves == CONFIGS
 
 
@@ -159,8 +160,8 @@ def test_data_and_runtime_follow_the_project_conventions(name):
 @pytest.mark.parametrize('name', CONFIGS)
 def test_train_pipeline_is_the_detr_multiscale_crop(name):
     pipeline = _load(name).train_dataloader.dataset.pipeline
-    assert [t.type for t in pipeline] == [
-        'LoadImageFromFile', 'LoadAnnotations', 'RandomFlip', 'RandomChoice', 'PackDetInputs']
+    assert [t.type for t in pipeline
+            ] == ['LoadImageFromFile', 'LoadAnnotations', 'RandomFlip', 'RandomChoice', 'PackDetInputs']
     assert pipeline[2].prob == 0.5
     resize_only, resize_crop_resize = pipeline[3].transforms
     full_range = [(side, 1333) for side in DETR_SHORT_SIDES]
@@ -168,8 +169,8 @@ def test_train_pipeline_is_the_detr_multiscale_crop(name):
     assert [tuple(s) for s in resize_only[0].scales] == full_range and resize_only[0].keep_ratio
     first, crop, second = resize_crop_resize
     assert [tuple(s) for s in first.scales] == [(400, 1333), (500, 1333), (600, 1333)]
-    assert (crop.type, crop.crop_type, tuple(crop.crop_size), crop.allow_negative_crop) == (
-        'RandomCrop', 'absolute_range', (384, 600), True)
+    assert (crop.type, crop.crop_type, tuple(crop.crop_size),
+            crop.allow_negative_crop) == ('RandomCrop', 'absolute_range', (384, 600), True)
     assert [tuple(s) for s in second.scales] == full_range
     test_resize = [t for t in _load(name).test_dataloader.dataset.pipeline if t.type == 'Resize']
     assert [tuple(t.scale) for t in test_resize] == [(1333, 800)]
@@ -178,8 +179,8 @@ def test_train_pipeline_is_the_detr_multiscale_crop(name):
 @pytest.mark.parametrize('rf', ['srf', 'lrf'])
 def test_cascade_uses_the_4conv1fc_giou_heads(rf):
     heads = _load(f'cascade_mask_rcnn_focalnet_t_{rf}_3x_coco.py').model.roi_head.bbox_head
-    assert [h.bbox_coder.target_stds for h in heads] == [
-        [0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]
+    assert [h.bbox_coder.target_stds for h in heads] == [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
+                                                         [0.033, 0.033, 0.067, 0.067]]
     for head in heads:
         assert (head.type, head.num_shared_convs, head.num_shared_fcs) == ('ConvFCBBoxHead', 4, 1)
         assert head.norm_cfg.type == 'SyncBN' and head.reg_decoded_bbox and not head.reg_class_agnostic
@@ -199,8 +200,7 @@ def test_atss_and_sparse_rcnn_heads_match_the_official_files(rf):
     assert sparse.rpn_head.num_proposals == 300 and sparse.test_cfg.rcnn.max_per_img == 300
     assert (sparse.neck.add_extra_convs, sparse.neck.num_outs) == ('on_input', 4)
     assert [h.type for h in sparse.roi_head.bbox_head] == ['DIIHead'] * 6
-    assert [c.type for c in sparse.train_cfg.rcnn[0].assigner.match_costs] == [
-        'FocalLossCost', 'BBoxL1Cost', 'IoUCost']
+    assert [c.type for c in sparse.train_cfg.rcnn[0].assigner.match_costs] == ['FocalLossCost', 'BBoxL1Cost', 'IoUCost']
 
 
 @pytest.mark.parametrize('name', CONFIGS)

@@ -39,10 +39,8 @@ EXPECTED = {
     'focalnet_b_iso_in1k': dict(arch='base_iso', dpr=0.2, classes=1000, width=768, params_m=87.24, size=224),
     'focalnet_l_fl3_in22k': dict(arch='large_fl3', dpr=0.5, classes=21842, width=1536, params_m=239.13, size=384),
     'focalnet_l_fl4_in22k': dict(arch='large_fl4', dpr=0.5, classes=21842, width=1536, params_m=239.32, size=384),
-    'focalnet_xl_fl3_in22k': dict(arch='xlarge_fl3', dpr=0.5, classes=21842, width=2048, params_m=408.79,
-                                  size=384),
-    'focalnet_xl_fl4_in22k': dict(arch='xlarge_fl4', dpr=0.5, classes=21842, width=2048, params_m=409.03,
-                                  size=384),
+    'focalnet_xl_fl3_in22k': dict(arch='xlarge_fl3', dpr=0.5, classes=21842, width=2048, params_m=408.79, size=384),
+    'focalnet_xl_fl4_in22k': dict(arch='xlarge_fl4', dpr=0.5, classes=21842, width=2048, params_m=409.03, size=384),
     'focalnet_h_fl3_in22k': dict(arch='huge_fl3', dpr=0.5, classes=21842, width=2816, params_m=745.28, size=224),
     'focalnet_h_fl4_in22k': dict(arch='huge_fl4', dpr=0.5, classes=21842, width=2816, params_m=747.99, size=224),
 }
@@ -127,8 +125,8 @@ def test_configs_share_official_training_recipe():
     assert cfg.default_scope == 'mmpretrain'
     assert cfg.custom_imports == dict(imports=['mmfocalnet'], allow_failed_imports=False)
     optimizer = cfg.optim_wrapper.optimizer
-    assert (optimizer.type, optimizer.weight_decay, optimizer.eps, optimizer.betas) == ('AdamW', 0.05, 1e-8,
-                                                                                         (0.9, 0.999))
+    assert (optimizer.type, optimizer.weight_decay, optimizer.eps, optimizer.betas) == ('AdamW', 0.05, 1e-8, (0.9,
+                                                                                                              0.999))
     assert optimizer.lr == pytest.approx(1e-4 * 1024 / 512)  # BASE_LR for 512 images, 8 GPUs x 128
     assert cfg.optim_wrapper.clip_grad == dict(max_norm=5.0)
     assert cfg.train_dataloader.batch_size == 128 and cfg.auto_scale_lr.base_batch_size == 1024
@@ -153,8 +151,7 @@ def test_learning_rate_follows_official_warmup_and_cosine():
         kwargs = dict(scheduler_cfg)
         scheduler_class = PARAM_SCHEDULERS.get(kwargs.pop('type'))
         assert kwargs.pop('convert_to_iter_based')  # per iteration, as the official timm scheduler
-        schedulers.append(
-            scheduler_class.build_iter_from_epoch(optimizer, epoch_length=iters_per_epoch, **kwargs))
+        schedulers.append(scheduler_class.build_iter_from_epoch(optimizer, epoch_length=iters_per_epoch, **kwargs))
     rates = []
     for _ in range(300 * iters_per_epoch):
         rates.append(optimizer.param_groups[0]['lr'])
@@ -200,10 +197,12 @@ def test_full_size_model_has_official_parameter_count_and_wiring(name):
 
 
 def _train_one_iteration_and_evaluate(cfg):
-    runner = train_one_iteration_and_evaluate(cfg, {
-        'backbone': lambda model: model.backbone.layers[0].blocks[0].modulation.f.weight,
-        'head': lambda model: model.head.fc.weight,
-    }, metric='val/accuracy/top1')
+    runner = train_one_iteration_and_evaluate(
+        cfg, {
+            'backbone': lambda model: model.backbone.layers[0].blocks[0].modulation.f.weight,
+            'head': lambda model: model.head.fc.weight,
+        },
+        metric='val/accuracy/top1')
     assert runner.model.head.fc.out_features == cfg.model.head.num_classes
 
 
@@ -230,13 +229,11 @@ def test_tools_train_routes_an_mmpretrain_config_to_mmpretrain(imagenet_root, tm
     config = config_path('mmpretrain', f'{FULL_SIZE_RUN}.py')
     options = [
         f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
-        for key in (f'dataset.data_root={imagenet_root}', 'num_workers=0', 'persistent_workers=False',
-                    'batch_size=2')
+        for key in (f'dataset.data_root={imagenet_root}', 'num_workers=0', 'persistent_workers=False', 'batch_size=2')
     ] + [
         'train_dataloader.dataset.pipeline.1.scale=32', 'val_dataloader.dataset.pipeline.1.scale=36',
-        'val_dataloader.dataset.pipeline.2.crop_size=32', 'model.backbone.depths=[1,1,1,1]',
-        'train_cfg.max_epochs=2', 'train_cfg.val_interval=2', 'default_hooks.checkpoint=None',
-        'default_hooks.logger.interval=1'
+        'val_dataloader.dataset.pipeline.2.crop_size=32', 'model.backbone.depths=[1,1,1,1]', 'train_cfg.max_epochs=2',
+        'train_cfg.val_interval=2', 'default_hooks.checkpoint=None', 'default_hooks.logger.interval=1'
     ]
     records = run_train_tool(config, tmp_path / 'work', options, monkeypatch)
     assert [record['iter'] for record in records if 'loss' in record] == [1, 2]

@@ -9,7 +9,7 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers.tiny_configs import (config_path, run_train_tool, narrow_heads, shallow_backbone, tiny_seg_config,
+from helpers.tiny_configs import (config_path, narrow_heads, run_train_tool, shallow_backbone, tiny_seg_config,
                                   train_one_iteration_and_evaluate)
 from helpers.tiny_datasets import make_ade20k
 from mmengine.config import Config
@@ -26,24 +26,41 @@ from mmfocalnet.runner import UsageError, enable_test_time_augmentation
 # norm0-3, facts C.1 note) and the README's total parameter count in M (whole millions; the LRF rows truncate,
 # e.g. 61.57 M is listed as 61, so totals are checked to 0.7 M and the backbone to the last digit).
 EXPECTED = {
-    'upernet_focalnet_t_srf_160k_ade20k': dict(arch='tiny_srf', levels=2, in_channels=[96, 192, 384, 768],
-                                               aux_in_channels=384, backbone_m=28.40, total_m=61),
-    'upernet_focalnet_t_lrf_160k_ade20k': dict(arch='tiny_lrf', levels=3, in_channels=[96, 192, 384, 768],
-                                               aux_in_channels=384, backbone_m=29.15, total_m=61),
-    'upernet_focalnet_s_srf_160k_ade20k': dict(arch='small_srf', levels=2, in_channels=[96, 192, 384, 768],
-                                               aux_in_channels=384, backbone_m=50.64, total_m=83),
-    'upernet_focalnet_s_lrf_160k_ade20k': dict(arch='small_lrf', levels=3, in_channels=[96, 192, 384, 768],
-                                               aux_in_channels=384, backbone_m=52.17, total_m=84),
-    'upernet_focalnet_b_srf_160k_ade20k': dict(arch='base_srf', levels=2, in_channels=[128, 256, 512, 1024],
-                                               aux_in_channels=512, backbone_m=89.15, total_m=124),
-    'upernet_focalnet_b_lrf_160k_ade20k': dict(arch='base_lrf', levels=3, in_channels=[128, 256, 512, 1024],
-                                               aux_in_channels=512, backbone_m=91.19, total_m=126),
+    'upernet_focalnet_t_srf_160k_ade20k':
+    dict(arch='tiny_srf', levels=2, in_channels=[96, 192, 384, 768], aux_in_channels=384, backbone_m=28.40, total_m=61),
+    'upernet_focalnet_t_lrf_160k_ade20k':
+    dict(arch='tiny_lrf', levels=3, in_channels=[96, 192, 384, 768], aux_in_channels=384, backbone_m=29.15, total_m=61),
+    'upernet_focalnet_s_srf_160k_ade20k':
+    dict(
+        arch='small_srf', levels=2, in_channels=[96, 192, 384, 768], aux_in_channels=384, backbone_m=50.64, total_m=83),
+    'upernet_focalnet_s_lrf_160k_ade20k':
+    dict(
+        arch='small_lrf', levels=3, in_channels=[96, 192, 384, 768], aux_in_channels=384, backbone_m=52.17, total_m=84),
+    'upernet_focalnet_b_srf_160k_ade20k':
+    dict(
+        arch='base_srf',
+        levels=2,
+        in_channels=[128, 256, 512, 1024],
+        aux_in_channels=512,
+        backbone_m=89.15,
+        total_m=124),
+    'upernet_focalnet_b_lrf_160k_ade20k':
+    dict(
+        arch='base_lrf',
+        levels=3,
+        in_channels=[128, 256, 512, 1024],
+        aux_in_channels=512,
+        backbone_m=91.19,
+        total_m=126),
 }
 OFFICIAL_CLS_FILES = {
-    'tiny_srf': 'focalnet_tiny_srf.pth', 'tiny_lrf': 'focalnet_tiny_lrf.pth', 'small_srf': 'focalnet_small_srf.pth',
-    'small_lrf': 'focalnet_small_lrf.pth', 'base_srf': 'focalnet_base_srf.pth', 'base_lrf': 'focalnet_base_lrf.pth',
+    'tiny_srf': 'focalnet_tiny_srf.pth',
+    'tiny_lrf': 'focalnet_tiny_lrf.pth',
+    'small_srf': 'focalnet_small_srf.pth',
+    'small_lrf': 'focalnet_small_lrf.pth',
+    'base_srf': 'focalnet_base_srf.pth',
+    'base_lrf': 'focalnet_base_lrf.pth',
 }
-
 
 # A full-size model takes 20-30 s per training iteration on a busy 2-core CPU, so only FocalNet-T SRF trains at full
 # size here; the others train with one block per stage and 64/32-channel heads. Every config's full-size model is
@@ -85,14 +102,14 @@ def test_config_sets_official_model(name):
     assert backbone.type == 'FocalNet' and backbone.arch == expected['arch']
     assert backbone.focal_windows == 9 and backbone.drop_path_rate == 0.3
     assert backbone.out_indices == (0, 1, 2, 3)
-    assert backbone.init_cfg == dict(type='Pretrained',
-                                     checkpoint=f'checkpoints/{OFFICIAL_CLS_FILES[expected["arch"]]}')
+    assert backbone.init_cfg == dict(
+        type='Pretrained', checkpoint=f'checkpoints/{OFFICIAL_CLS_FILES[expected["arch"]]}')
     head, aux = cfg.model.decode_head, cfg.model.auxiliary_head
-    assert (head.type, head.in_channels, head.channels, head.pool_scales, head.num_classes) == (
-        'UPerHead', expected['in_channels'], 512, (1, 2, 3, 6), 150)
+    assert (head.type, head.in_channels, head.channels, head.pool_scales,
+            head.num_classes) == ('UPerHead', expected['in_channels'], 512, (1, 2, 3, 6), 150)
     assert head.dropout_ratio == 0.1 and head.norm_cfg.type == 'SyncBN'
-    assert (aux.type, aux.in_channels, aux.in_index, aux.loss_decode.loss_weight) == (
-        'FCNHead', expected['aux_in_channels'], 2, 0.4)
+    assert (aux.type, aux.in_channels, aux.in_index,
+            aux.loss_decode.loss_weight) == ('FCNHead', expected['aux_in_channels'], 2, 0.4)
 
 
 def test_configs_share_official_schedule_and_data():
@@ -101,8 +118,8 @@ def test_configs_share_official_schedule_and_data():
     assert cfg.default_scope == 'mmseg'
     assert cfg.custom_imports == dict(imports=['mmfocalnet'], allow_failed_imports=False)
     optimizer = cfg.optim_wrapper.optimizer
-    assert (optimizer.type, optimizer.lr, optimizer.weight_decay, optimizer.betas) == ('AdamW', 6e-5, 0.01,
-                                                                                        (0.9, 0.999))
+    assert (optimizer.type, optimizer.lr, optimizer.weight_decay, optimizer.betas) == ('AdamW', 6e-5, 0.01, (0.9,
+                                                                                                             0.999))
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'norm': dict(decay_mult=0.)}
     warmup, poly = cfg.param_scheduler
     assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end) == ('LinearLR', 1e-6, 0, 1500)
@@ -159,10 +176,12 @@ def test_full_size_model_has_official_parameter_count_and_wiring(name):
 
 def run_tiny(cfg):
     """Builds the Runner, trains one iteration, evaluates; returns the Runner after checking both happened."""
-    return train_one_iteration_and_evaluate(cfg, {
-        'backbone': lambda model: model.backbone.layers[0].blocks[0].modulation.f.weight,
-        'decode_head': lambda model: model.decode_head.conv_seg.weight,
-    }, metric='val/mIoU')
+    return train_one_iteration_and_evaluate(
+        cfg, {
+            'backbone': lambda model: model.backbone.layers[0].blocks[0].modulation.f.weight,
+            'decode_head': lambda model: model.decode_head.conv_seg.weight,
+        },
+        metric='val/mIoU')
 
 
 @pytest.mark.parametrize('name', EXPECTED)

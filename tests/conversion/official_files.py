@@ -13,9 +13,9 @@ import types
 
 import numpy as np
 import torch
+from helpers.hf_reference import randomize_  # noqa: F401  (the tests of this folder import it from here)
 from torch import nn
 
-from helpers.hf_reference import randomize_  # noqa: F401  (the tests of this folder import it from here)
 from mmfocalnet import FOCALNET_ARCHS, FocalNet
 
 
@@ -79,10 +79,27 @@ def fake_yacs():
 def official_config_entries(cfg_node):
     """A small official-style training config (yacs) for ``config``."""
     return cfg_node({
-        'MODEL': cfg_node({'TYPE': 'focalnet', 'NAME': 'focalnet_tiny_srf', 'DROP_PATH_RATE': 0.2,
-                           'FOCAL': cfg_node({'FOCAL_LEVELS': [2, 2, 2, 2], 'FOCAL_WINDOWS': [3, 3, 3, 3]})}),
-        'TRAIN': cfg_node({'EPOCHS': 300, 'BASE_LR': 1e-3, 'WARMUP_EPOCHS': 20}),
-        'DATA': cfg_node({'IMG_SIZE': 224, 'DATASET': 'imagenet'}),
+        'MODEL':
+        cfg_node({
+            'TYPE': 'focalnet',
+            'NAME': 'focalnet_tiny_srf',
+            'DROP_PATH_RATE': 0.2,
+            'FOCAL': cfg_node({
+                'FOCAL_LEVELS': [2, 2, 2, 2],
+                'FOCAL_WINDOWS': [3, 3, 3, 3]
+            })
+        }),
+        'TRAIN':
+        cfg_node({
+            'EPOCHS': 300,
+            'BASE_LR': 1e-3,
+            'WARMUP_EPOCHS': 20
+        }),
+        'DATA':
+        cfg_node({
+            'IMG_SIZE': 224,
+            'DATASET': 'imagenet'
+        }),
     })
 
 
@@ -96,9 +113,24 @@ def save_official_cls(path, state_dict):
         config = official_config_entries(cfg_node)
         checkpoint = {
             'model': state_dict,
-            'optimizer': {'state': {0: {'step': torch.tensor(3.), 'exp_avg': torch.zeros(2)}},
-                          'param_groups': [{'lr': 1e-3, 'betas': (0.9, 0.999), 'params': [0]}]},
-            'lr_scheduler': {'t_initial': 300, 'lr_min': 5e-6, 'base_values': [1e-3]},
+            'optimizer': {
+                'state': {
+                    0: {
+                        'step': torch.tensor(3.),
+                        'exp_avg': torch.zeros(2)
+                    }
+                },
+                'param_groups': [{
+                    'lr': 1e-3,
+                    'betas': (0.9, 0.999),
+                    'params': [0]
+                }]
+            },
+            'lr_scheduler': {
+                't_initial': 300,
+                'lr_min': 5e-6,
+                'base_values': [1e-3]
+            },
             'max_accuracy': np.float64(82.1),
             'epoch': 299,
             'config': config,

@@ -66,8 +66,8 @@ def test_detection_style_init_adapts_and_loads_an_official_tiny_lrf_file(tmp_pat
     path = tmp_path / 'focalnet_tiny_lrf.pth'
     save_official_cls(path, weights)
 
-    backbone = FocalNet(arch='tiny_lrf', focal_windows=9, init_cfg=dict(type='Pretrained', checkpoint=str(path)),
-                        **small)
+    backbone = FocalNet(
+        arch='tiny_lrf', focal_windows=9, init_cfg=dict(type='Pretrained', checkpoint=str(path)), **small)
     backbone.init_weights()
 
     loaded = backbone.state_dict()
@@ -89,8 +89,8 @@ def test_pretrained_takes_the_backbone_of_a_detection_file_and_honours_prefix(tm
     save_official_downstream(path, state_dict)
 
     for prefix in (None, 'backbone.'):
-        backbone = FocalNet(arch=arch, focal_windows=9,
-                            init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix=prefix))
+        backbone = FocalNet(
+            arch=arch, focal_windows=9, init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix=prefix))
         backbone.init_weights()
         for key, value in detector_backbone.state_dict().items():
             assert torch.equal(backbone.state_dict()[key], value), key
@@ -112,8 +112,9 @@ def test_a_module_prefix_is_removed(tmp_path):
 
 
 def test_a_missing_pretrained_file_names_the_path_and_where_to_download_it():
-    backbone = FocalNet(arch=small_arch('tiny_srf', embed_dims=8),
-                        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/focalnet_tiny_srf.pth'))
+    backbone = FocalNet(
+        arch=small_arch('tiny_srf', embed_dims=8),
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/focalnet_tiny_srf.pth'))
     with pytest.raises(FileNotFoundError) as error:
         backbone.init_weights()
     message = str(error.value)

@@ -62,9 +62,11 @@ def new_level_kernels(backbone):
 
 
 def adapted_keys(backbone, prefix=''):
-    return [f'{prefix}layers.{i}.blocks.{j}.modulation.{part}' for i, stage in enumerate(backbone.layers)
-            for j in range(len(stage.blocks))
-            for part in ('f.weight', 'f.bias', 'focal_layers.0.0.weight', 'focal_layers.1.0.weight')]
+    return [
+        f'{prefix}layers.{i}.blocks.{j}.modulation.{part}' for i, stage in enumerate(backbone.layers)
+        for j in range(len(stage.blocks))
+        for part in ('f.weight', 'f.bias', 'focal_layers.0.0.weight', 'focal_layers.1.0.weight')
+    ]
 
 
 def test_load_state_dict_pads_kernels_expands_levels_and_logs_each_key(classifier_weights, mmengine_log):
@@ -97,8 +99,7 @@ def test_load_from_a_converted_file_adapts_a_detector_backbone(classifier_weight
         assert any(line.startswith(f'{key}: ') for line in mmengine_log), key
 
 
-def test_pretrained_init_cfg_loads_an_official_file_with_a_yacs_config(classifier_weights, tmp_path,
-                                                                         mmengine_log):
+def test_pretrained_init_cfg_loads_an_official_file_with_a_yacs_config(classifier_weights, tmp_path, mmengine_log):
     official = tmp_path / 'focalnet_tiny_srf.pth'
     save_official_cls(official, classifier_weights)
     backbone = detection_backbone(init_cfg=dict(type='Pretrained', checkpoint=str(official)))
@@ -121,8 +122,10 @@ def test_narrower_windows_take_the_centre_crop(classifier_weights):
 
 def test_fewer_focal_levels_is_an_error_naming_the_key():
     lrf = FocalNet(arch=small_arch('tiny_lrf', embed_dims=8))
-    with pytest.raises(CheckpointError, match=r'layers\.0\.blocks\.0\.modulation\.f\.weight: the checkpoint has '
-                       r'3 focal levels but the model has 2'):
+    with pytest.raises(
+            CheckpointError,
+            match=r'layers\.0\.blocks\.0\.modulation\.f\.weight: the checkpoint has '
+            r'3 focal levels but the model has 2'):
         FocalNet(arch=SRF).load_state_dict(lrf.state_dict())
 
 

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 from pycocotools.coco import COCO
-
 from tools.demo_data import prepare_fashion_mnist, prepare_tree_tiles
 from tools.demo_data.fashion_mnist import CLASSES, idx_is_complete, truncate_idx
-from tools.demo_data.tree_tiles import clip_boxes, read_voc_boxes, split_tiles, make_tiles
+from tools.demo_data.tree_tiles import clip_boxes, make_tiles, read_voc_boxes, split_tiles
 
 # The 1249 x 1035 picture: 9 tiles, fast to cut, and enough for a held-out share.
 SLICE_SOURCE = '2019_YELL_2_541000_4977000_image_crop'

@@ -10,10 +10,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_quick_demo_trains_tests_infers_and_draws(tmp_path):
     work_dir, out_dir = tmp_path / 'work', tmp_path / 'out'
-    proc = subprocess.run(
-        [sys.executable, str(REPO / 'tools/demo.py'), '--quick', '--work-dir', str(work_dir), '--out-dir',
-         str(out_dir)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run([
+        sys.executable,
+        str(REPO / 'tools/demo.py'), '--quick', '--work-dir',
+        str(work_dir), '--out-dir',
+        str(out_dir)
+    ],
+                          cwd=tmp_path,
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT,
+                          text=True)
     assert proc.returncode == 0, proc.stdout[-5000:]
     log = proc.stdout
     # Both models were trained by tools/train.py and their last checkpoints tested by tools/test.py.

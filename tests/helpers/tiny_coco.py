@@ -15,9 +15,10 @@ from mmdet.datasets import CocoDataset
 # COCO's 80 category ids, in the order of mmdet's CocoDataset class names. The annotation file lists all of them,
 # as the real one does, so that CocoMetric can name every class a model predicts; the objects use two of them.
 COCO_CATEGORY_IDS = [
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34,
-    35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
-    64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90]
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34, 35,
+    36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65,
+    67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90
+]
 PERSON, CAR = 1, 3
 
 
@@ -49,14 +50,15 @@ def _write_split(root, split, num_images, size, rng, first_id):
             cv2.fillPoly(image, [points], color=(60 * category_id, 200, 255 - 40 * category_id))
             x, y = points.min(0)
             w, h = points.max(0) - points.min(0)
-            annotations.append(dict(
-                id=len(annotations) + 1 + first_id * 10,
-                image_id=image_id,
-                category_id=category_id,
-                segmentation=[[float(v) for v in polygon]],
-                area=float(cv2.contourArea(points.astype(np.float32))),
-                bbox=[float(x), float(y), float(w), float(h)],
-                iscrowd=0))
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1 + first_id * 10,
+                    image_id=image_id,
+                    category_id=category_id,
+                    segmentation=[[float(v) for v in polygon]],
+                    area=float(cv2.contourArea(points.astype(np.float32))),
+                    bbox=[float(x), float(y), float(w), float(h)],
+                    iscrowd=0))
         cv2.imwrite(os.path.join(root, split, file_name), image)
         images.append(dict(id=image_id, file_name=file_name, width=width, height=height))
     with open(os.path.join(root, 'annotations', f'instances_{split}.json'), 'w') as f:
@@ -83,6 +85,7 @@ def shrink_scales(pipeline, factor):
     The structure (RandomChoice policies, crops, flips) stays the recipe's; only the pixel counts shrink so that a
     CPU runs the real model in seconds.
     """
+
     def shrink(size):
         return tuple(max(1, int(v) // factor) for v in size)
 

@@ -7,12 +7,11 @@ CPU test; each keeps the arch's flags, the stage count and the wiring between ba
 """
 import itertools
 import json
+import math
 import os.path as osp
 import runpy
 import sys
 from pathlib import Path
-
-import math
 
 import torch
 from mmengine.config import Config
@@ -63,8 +62,8 @@ def narrow_heads(cfg):
 
 
 def _small_loaders(cfg, data_root, train_batch, val_batch):
-    for name, batch in (('train_dataloader', train_batch), ('val_dataloader', val_batch),
-                        ('test_dataloader', val_batch)):
+    for name, batch in (('train_dataloader', train_batch), ('val_dataloader', val_batch), ('test_dataloader',
+                                                                                           val_batch)):
         loader = cfg[name]
         loader.update(batch_size=batch, num_workers=0, persistent_workers=False)
         loader.dataset.update(data_root=data_root, serialize_data=False)  # skips a gc.collect() per dataset
@@ -116,8 +115,9 @@ def tiny_cls_config(path, data_root, work_dir, size=32):
 def run_train_tool(config, work_dir, cfg_options, monkeypatch):
     """Runs ``python tools/train.py CONFIG --work-dir WORK_DIR --cfg-options ...`` in this process, as a user would
     (same ``__main__`` block), and returns the records of its ``scalars.json`` log."""
-    monkeypatch.setattr(sys, 'argv', ['tools/train.py', config, '--work-dir', str(work_dir), '--cfg-options',
-                                      *cfg_options])
+    monkeypatch.setattr(sys, 'argv',
+                        ['tools/train.py', config, '--work-dir',
+                         str(work_dir), '--cfg-options', *cfg_options])
     runpy.run_path(osp.join(REPO_ROOT, 'tools', 'train.py'), run_name='__main__')
     (scalars_file, ) = Path(work_dir).glob('*/vis_data/scalars.json')
     return [json.loads(line) for line in scalars_file.read_text().splitlines()]

@@ -10,11 +10,15 @@ NO_CUDA = not torch.cuda.is_available()
 
 
 def _gpu_recipe():
-    return Config(dict(
-        optim_wrapper=dict(type='AmpOptimWrapper', loss_scale='dynamic', optimizer=dict(type='AdamW', lr=1e-4)),
-        env_cfg=dict(dist_cfg=dict(backend='nccl')),
-        model=dict(type='CascadeRCNN', roi_head=dict(bbox_head=[
-            dict(type='ConvFCBBoxHead', norm_cfg=dict(type='SyncBN', requires_grad=True)) for _ in range(3)]))))
+    return Config(
+        dict(
+            optim_wrapper=dict(type='AmpOptimWrapper', loss_scale='dynamic', optimizer=dict(type='AdamW', lr=1e-4)),
+            env_cfg=dict(dist_cfg=dict(backend='nccl')),
+            model=dict(
+                type='CascadeRCNN',
+                roi_head=dict(bbox_head=[
+                    dict(type='ConvFCBBoxHead', norm_cfg=dict(type='SyncBN', requires_grad=True)) for _ in range(3)
+                ]))))
 
 
 def test_single_process_run_trains_in_fp32_and_keeps_the_rest():

@@ -12,8 +12,12 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 
 def _coco_cfg(data_root, **dataset):
-    dataset = dict(dict(type='CocoDataset', data_root=data_root, ann_file='annotations/instances_train2017.json',
-                        data_prefix=dict(img='train2017/')), **dataset)
+    dataset = dict(
+        dict(
+            type='CocoDataset',
+            data_root=data_root,
+            ann_file='annotations/instances_train2017.json',
+            data_prefix=dict(img='train2017/')), **dataset)
     return Config(dict(train_dataloader=dict(dataset=dataset)))
 
 
@@ -30,7 +34,10 @@ def _make(tmp_path, *paths):
 def test_train_tool_without_data_prints_one_line_naming_the_root_and_exits_nonzero(tmp_path):
     config = os.path.join(REPO, 'configs', 'mmdet', 'mask_rcnn_focalnet_t_lrf_1x_coco.py')
     result = subprocess.run([sys.executable, os.path.join(REPO, 'tools', 'train.py'), config],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                            cwd=tmp_path,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr  # no stack trace, no noise
@@ -41,15 +48,19 @@ def test_train_tool_without_data_prints_one_line_naming_the_root_and_exits_nonze
 
 def test_missing_annotation_file_is_named_with_its_full_path(tmp_path):
     _make(tmp_path, 'coco/train2017/')
-    with pytest.raises(DataNotFoundError, match=r"annotation file '.*coco/annotations/instances_train2017.json' "
-                       r'\(from train_dataloader.dataset.ann_file\)'):
+    with pytest.raises(
+            DataNotFoundError,
+            match=r"annotation file '.*coco/annotations/instances_train2017.json' "
+            r'\(from train_dataloader.dataset.ann_file\)'):
         check_data_exists(_coco_cfg(str(tmp_path / 'coco')), ['train'])
 
 
 def test_missing_image_folder_is_named(tmp_path):
     _make(tmp_path, 'coco/annotations/instances_train2017.json')
-    with pytest.raises(DataNotFoundError, match=r"image folder '.*coco/train2017/' "
-                       r'\(from train_dataloader.dataset.data_prefix.img\)'):
+    with pytest.raises(
+            DataNotFoundError,
+            match=r"image folder '.*coco/train2017/' "
+            r'\(from train_dataloader.dataset.data_prefix.img\)'):
         check_data_exists(_coco_cfg(str(tmp_path / 'coco')), ['train'])
 
 
@@ -57,8 +68,11 @@ def test_dataset_wrappers_are_walked_to_the_missing_dataset(tmp_path):
     _make(tmp_path, 'coco/annotations/instances_train2017.json', 'coco/train2017/')
     present = _coco_cfg(str(tmp_path / 'coco')).train_dataloader.dataset
     absent = _coco_cfg(str(tmp_path / 'elsewhere')).train_dataloader.dataset
-    cfg = Config(dict(train_dataloader=dict(dataset=dict(
-        type='RepeatDataset', times=2, dataset=dict(type='ConcatDataset', datasets=[present, absent])))))
+    cfg = Config(
+        dict(
+            train_dataloader=dict(
+                dataset=dict(
+                    type='RepeatDataset', times=2, dataset=dict(type='ConcatDataset', datasets=[present, absent])))))
     with pytest.raises(DataNotFoundError, match=r'elsewhere.*\(from train_dataloader.dataset \(dataset 1\)'):
         check_data_exists(cfg, ['train'])
 
@@ -74,8 +88,12 @@ def test_evaluator_annotation_file_is_checked_and_splits_not_run_are_not(tmp_pat
 
 
 def test_segmentation_data_gets_the_ade20k_instructions(tmp_path):
-    cfg = Config(dict(test_dataloader=dict(dataset=dict(
-        type='ADE20KDataset', data_root=str(tmp_path / 'ade'),
-        data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation')))))
+    cfg = Config(
+        dict(
+            test_dataloader=dict(
+                dataset=dict(
+                    type='ADE20KDataset',
+                    data_root=str(tmp_path / 'ade'),
+                    data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation')))))
     with pytest.raises(DataNotFoundError, match='ADEChallengeData2016.zip'):
         check_data_exists(cfg, ['test'])

@@ -30,8 +30,11 @@ def test_config_without_a_supported_scope_is_a_usage_error(scope):
 
 
 def _runtime(scope):
-    return Config(dict(default_scope=scope, visualizer=dict(type='Visualizer'),
-                       default_hooks=dict(visualization=dict(type='VisualizationHook'))))
+    return Config(
+        dict(
+            default_scope=scope,
+            visualizer=dict(type='Visualizer'),
+            default_hooks=dict(visualization=dict(type='VisualizationHook'))))
 
 
 @pytest.mark.parametrize('scope, drawn, folder_key', [
@@ -49,8 +52,8 @@ def test_show_dir_reaches_each_toolbox_visualization_hook(scope, drawn, folder_k
     assert node == 'drawn'
 
 
-@pytest.mark.parametrize('scope, metric', [
-    ('mmdet', 'DumpDetResults'), ('mmseg', 'DumpResults'), ('mmpretrain', 'DumpResults')])
+@pytest.mark.parametrize('scope, metric', [('mmdet', 'DumpDetResults'), ('mmseg', 'DumpResults'),
+                                           ('mmpretrain', 'DumpResults')])
 def test_out_dumps_predictions_with_each_toolbox_metric(scope, metric, tmp_path):
     dump = toolbox_for(Config(dict(default_scope=scope))).build_dump_metric(str(tmp_path / 'predictions.pkl'))
     assert type(dump).__name__ == metric

@@ -13,10 +13,8 @@ from .registry_fetch import extract_deb, fetch_deb
 
 DEB_PACKAGE = 'dataset-fashion-mnist'
 DEB_DATA_DIR = 'usr/share/datasets/fashion-mnist'
-IDX_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte',
-             't10k-labels-idx1-ubyte')
-CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
-           'Ankle boot')
+IDX_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
 
 
 def _idx_header(data):

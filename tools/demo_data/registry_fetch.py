@@ -104,12 +104,12 @@ def fetch_wheel(requirement, cache_dir):
         return cached[-1]
     code, out = _run([
         sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
-        '-d', str(cache_dir), requirement
+        '-d',
+        str(cache_dir), requirement
     ])
     cached = sorted(cache_dir.glob(pattern))
     if code != 0 or not cached:
-        raise RegistryFetchError(
-            f'`pip download --no-deps {requirement}` failed (is PyPI reachable?):\n{_tail(out)}')
+        raise RegistryFetchError(f'`pip download --no-deps {requirement}` failed (is PyPI reachable?):\n{_tail(out)}')
     return cached[-1]
 
 

@@ -106,13 +106,23 @@ def to_coco(tiles):
     images, annotations = [], []
     for image_id, tile in enumerate(tiles, start=1):
         images.append(
-            dict(id=image_id, file_name=tile.file_name, width=tile.width, height=tile.height,
-                 source=tile.source, window=[tile.x0, tile.y0, tile.width, tile.height]))
+            dict(
+                id=image_id,
+                file_name=tile.file_name,
+                width=tile.width,
+                height=tile.height,
+                source=tile.source,
+                window=[tile.x0, tile.y0, tile.width, tile.height]))
         for x1, y1, x2, y2 in tile.boxes:
             w, h = x2 - x1, y2 - y1
             annotations.append(
-                dict(id=len(annotations) + 1, image_id=image_id, category_id=1, bbox=[x1, y1, w, h], area=w * h,
-                     iscrowd=0))
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=image_id,
+                    category_id=1,
+                    bbox=[x1, y1, w, h],
+                    area=w * h,
+                    iscrowd=0))
     categories = [dict(id=i + 1, name=name) for i, name in enumerate(CLASSES)]
     return dict(images=images, annotations=annotations, categories=categories)
 
@@ -125,8 +135,7 @@ def fetch_deepforest_data(cache_dir):
     return data_dir
 
 
-def prepare_tree_tiles(root, cache_dir, tile_size=400, min_side=200, held_out_fraction=0.2, seed=0,
-                       sources=None):
+def prepare_tree_tiles(root, cache_dir, tile_size=400, min_side=200, held_out_fraction=0.2, seed=0, sources=None):
     """Writes tiles and ``annotations/{train,held_out}.json`` under ``root``; an identical earlier run is reused.
 
     Args:
@@ -143,8 +152,13 @@ def prepare_tree_tiles(root, cache_dir, tile_size=400, min_side=200, held_out_fr
         dict: Paths (``images``, ``train``, ``held_out``) and counts of tiles and boxes per split.
     """
     root = Path(root)
-    settings = dict(wheel=WHEEL, tile_size=tile_size, min_side=min_side, held_out_fraction=held_out_fraction,
-                    seed=seed, sources=sorted(sources) if sources else None)
+    settings = dict(
+        wheel=WHEEL,
+        tile_size=tile_size,
+        min_side=min_side,
+        held_out_fraction=held_out_fraction,
+        seed=seed,
+        sources=sorted(sources) if sources else None)
     manifest_path = root / 'manifest.json'
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
@@ -173,8 +187,8 @@ def prepare_tree_tiles(root, cache_dir, tile_size=400, min_side=200, held_out_fr
                 raise ValueError(f'{xml_path} says {size} but its image is {image.size}')
             source_tiles = make_tiles(xml_path.stem, size, boxes, tile_size, min_side)
             for tile in source_tiles:
-                image.crop((tile.x0, tile.y0, tile.x0 + tile.width, tile.y0 + tile.height)).save(
-                    image_dir / tile.file_name)
+                image.crop(
+                    (tile.x0, tile.y0, tile.x0 + tile.width, tile.y0 + tile.height)).save(image_dir / tile.file_name)
         tiles.extend(source_tiles)
 
     train, held_out = split_tiles(tiles, held_out_fraction, seed)
@@ -183,8 +197,11 @@ def prepare_tree_tiles(root, cache_dir, tile_size=400, min_side=200, held_out_fr
     manifest = dict(
         settings=settings,
         paths=dict(images='images', train='annotations/train.json', held_out='annotations/held_out.json'),
-        counts=dict(train_tiles=len(train), held_out_tiles=len(held_out),
-                    train_boxes=sum(len(t.boxes) for t in train), held_out_boxes=sum(len(t.boxes) for t in held_out)))
+        counts=dict(
+            train_tiles=len(train),
+            held_out_tiles=len(held_out),
+            train_boxes=sum(len(t.boxes) for t in train),
+            held_out_boxes=sum(len(t.boxes) for t in held_out)))
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return _resolve(root, manifest)
 

@@ -32,8 +32,7 @@ train_dataloader = dict(
     num_workers=1,
     persistent_workers=False,
     dataset=dict(
-        _delete_=True, type=dataset_type, data_root=data_root, split='train', download=False,
-        pipeline=train_pipeline))
+        _delete_=True, type=dataset_type, data_root=data_root, split='train', download=False, pipeline=train_pipeline))
 # mmpretrain's FashionMNIST picks its files by test_mode, not by split: test_mode=True reads the test files.
 test_dataloader = dict(
     _delete_=True,
@@ -41,8 +40,7 @@ test_dataloader = dict(
     num_workers=1,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type, data_root=data_root, split='test', test_mode=True, download=False,
-        pipeline=test_pipeline))
+        type=dataset_type, data_root=data_root, split='test', test_mode=True, download=False, pipeline=test_pipeline))
 test_evaluator = dict(type='Accuracy', topk=(1, ))
 # No validation during training: tools/test.py evaluates on the whole test set once training ends.
 val_dataloader = None
@@ -54,13 +52,16 @@ max_epochs = 3
 optim_wrapper = dict(optimizer=dict(lr=2e-3, weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', eta_min_ratio=1e-2, by_epoch=True, begin=0, end=max_epochs,
-         convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min_ratio=1e-2,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=128)
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
 # A fixed seed, so that a rerun reproduces the numbers (up to CPU thread scheduling).
 randomness = dict(seed=0)

@@ -60,8 +60,7 @@ class HierarchicalBackbone(BaseModule):
     #: Parameter name prefixes that belong to the stem (layer depth 0).
     stem_prefixes = ('patch_embed', )
 
-    def __init__(self, arch_settings, stage_dims, out_indices=None, final_norm=False, frozen_stages=-1,
-                 init_cfg=None):
+    def __init__(self, arch_settings, stage_dims, out_indices=None, final_norm=False, frozen_stages=-1, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         name = type(self).__name__
         self.arch_settings = dict(arch_settings)

@@ -22,8 +22,7 @@ class PatchEmbed(nn.Module):
         norm_cfg (dict | None): Norm after the convolution; None for no norm. Defaults to ``dict(type='LN')``.
     """
 
-    def __init__(self, in_channels, embed_dims, stride, use_conv_embed=False, is_stem=False,
-                 norm_cfg=dict(type='LN')):
+    def __init__(self, in_channels, embed_dims, stride, use_conv_embed=False, is_stem=False, norm_cfg=dict(type='LN')):
         super().__init__()
         self.stride = stride
         self.is_stem = is_stem

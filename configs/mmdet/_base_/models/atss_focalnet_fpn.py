@@ -34,7 +34,10 @@ model = dict(
         stacked_convs=4,
         feat_channels=256,
         anchor_generator=dict(
-            type='AnchorGenerator', ratios=[1.0], octave_base_scale=8, scales_per_octave=1,
+            type='AnchorGenerator',
+            ratios=[1.0],
+            octave_base_scale=8,
+            scales_per_octave=1,
             strides=[8, 16, 32, 64, 128]),
         bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[.0, .0, .0, .0], target_stds=[0.1, 0.1, 0.2, 0.2]),
         loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),

@@ -60,9 +60,7 @@ model = dict(
         loss_bbox=dict(type='L1Loss', loss_weight=5.0),
         loss_iou=dict(type='GIoULoss', loss_weight=2.0)),
     dn_cfg=dict(
-        label_noise_scale=0.5,
-        box_noise_scale=0.4,
-        group_cfg=dict(dynamic=True, num_groups=None, num_dn_queries=100)),
+        label_noise_scale=0.5, box_noise_scale=0.4, group_cfg=dict(dynamic=True, num_groups=None, num_dn_queries=100)),
     train_cfg=dict(
         assigner=dict(
             type='HungarianAssigner',

@@ -28,11 +28,7 @@ model = dict(
         out_indices=(0, 1, 2, 3),
         final_norm=False),
     neck=dict(
-        type='FPN',
-        in_channels=stage_channels,
-        out_channels=256,
-        start_level=0,
-        add_extra_convs='on_input',
+        type='FPN', in_channels=stage_channels, out_channels=256, start_level=0, add_extra_convs='on_input',
         num_outs=4),
     rpn_head=dict(type='EmbeddingRPNHead', num_proposals=num_proposals, proposal_feature_channel=256),
     roi_head=dict(

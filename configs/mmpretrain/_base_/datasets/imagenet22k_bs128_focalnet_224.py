@@ -7,8 +7,7 @@ _base_ = './imagenet_bs128_focalnet_224.py'
 dataset_type = 'ImageNet21k'
 data_root = 'data/imagenet22k'
 data_preprocessor = dict(num_classes=21842)
-train_dataloader = dict(
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', ann_file='meta/train.txt'))
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='train', ann_file='meta/train.txt'))
 val_dataloader = dict(
     dataset=dict(
         _delete_=True,

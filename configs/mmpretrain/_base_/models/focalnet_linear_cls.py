@@ -6,8 +6,7 @@
 _base_ = 'mmpretrain::_base_/models/swin_transformer/tiny_224.py'
 
 model = dict(
-    backbone=dict(_delete_=True, type='FocalNet', arch='tiny_srf', drop_path_rate=0.2, out_indices=-1,
-                  final_norm=True),
+    backbone=dict(_delete_=True, type='FocalNet', arch='tiny_srf', drop_path_rate=0.2, out_indices=-1, final_norm=True),
     # mmpretrain's Swin classifier draws every Linear and LayerNorm of the model (truncated normal 0.02, ones). The
     # backbone applies that official initialisation itself, so only the head keeps it; drawing the backbone twice
     # would cost seconds for the 750 M-parameter FocalNet-H.

@@ -18,13 +18,7 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys=dict(_delete_=True)),
     clip_grad=dict(max_norm=5.0))
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=5e-7 / 1e-4,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=5e-7 / 1e-4, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
     # A ratio rather than an absolute minimum, so that auto_scale_lr scales it with the rate, as the official
     # code scales MIN_LR.
     dict(

@@ -21,22 +21,43 @@ _HIERARCHICAL_SMALL = dict(depths=(2, 2, 18, 2))
 _LARGE_FLAGS = dict(depths=(2, 2, 18, 2), use_conv_embed=True, use_layerscale=True, use_postln=True)
 
 FOCALNET_ARCHS = {
-    'tiny_srf': dict(depths=(2, 2, 6, 2), embed_dims=96, focal_levels=2, focal_windows=3),
-    'tiny_lrf': dict(depths=(2, 2, 6, 2), embed_dims=96, focal_levels=3, focal_windows=3),
-    'small_srf': dict(_HIERARCHICAL_SMALL, embed_dims=96, focal_levels=2, focal_windows=3),
-    'small_lrf': dict(_HIERARCHICAL_SMALL, embed_dims=96, focal_levels=3, focal_windows=3),
-    'base_srf': dict(_HIERARCHICAL_SMALL, embed_dims=128, focal_levels=2, focal_windows=3),
-    'base_lrf': dict(_HIERARCHICAL_SMALL, embed_dims=128, focal_levels=3, focal_windows=3),
-    'tiny_iso': dict(depths=(12, ), embed_dims=192, focal_levels=3, focal_windows=3, patch_size=16),
-    'small_iso': dict(depths=(12, ), embed_dims=384, focal_levels=3, focal_windows=3, patch_size=16),
-    'base_iso': dict(depths=(12, ), embed_dims=768, focal_levels=3, focal_windows=3, patch_size=16,
-                     use_layerscale=True, use_postln=True),
-    'large_fl3': dict(_LARGE_FLAGS, embed_dims=192, focal_levels=3, focal_windows=5),
-    'large_fl4': dict(_LARGE_FLAGS, embed_dims=192, focal_levels=4, focal_windows=3, normalize_modulator=True),
-    'xlarge_fl3': dict(_LARGE_FLAGS, embed_dims=256, focal_levels=3, focal_windows=5),
-    'xlarge_fl4': dict(_LARGE_FLAGS, embed_dims=256, focal_levels=4, focal_windows=3, normalize_modulator=True),
-    'huge_fl3': dict(_LARGE_FLAGS, embed_dims=352, focal_levels=3, focal_windows=3, use_postln_in_modulation=True),
-    'huge_fl4': dict(_LARGE_FLAGS, embed_dims=352, focal_levels=4, focal_windows=3, use_postln_in_modulation=True),
+    'tiny_srf':
+    dict(depths=(2, 2, 6, 2), embed_dims=96, focal_levels=2, focal_windows=3),
+    'tiny_lrf':
+    dict(depths=(2, 2, 6, 2), embed_dims=96, focal_levels=3, focal_windows=3),
+    'small_srf':
+    dict(_HIERARCHICAL_SMALL, embed_dims=96, focal_levels=2, focal_windows=3),
+    'small_lrf':
+    dict(_HIERARCHICAL_SMALL, embed_dims=96, focal_levels=3, focal_windows=3),
+    'base_srf':
+    dict(_HIERARCHICAL_SMALL, embed_dims=128, focal_levels=2, focal_windows=3),
+    'base_lrf':
+    dict(_HIERARCHICAL_SMALL, embed_dims=128, focal_levels=3, focal_windows=3),
+    'tiny_iso':
+    dict(depths=(12, ), embed_dims=192, focal_levels=3, focal_windows=3, patch_size=16),
+    'small_iso':
+    dict(depths=(12, ), embed_dims=384, focal_levels=3, focal_windows=3, patch_size=16),
+    'base_iso':
+    dict(
+        depths=(12, ),
+        embed_dims=768,
+        focal_levels=3,
+        focal_windows=3,
+        patch_size=16,
+        use_layerscale=True,
+        use_postln=True),
+    'large_fl3':
+    dict(_LARGE_FLAGS, embed_dims=192, focal_levels=3, focal_windows=5),
+    'large_fl4':
+    dict(_LARGE_FLAGS, embed_dims=192, focal_levels=4, focal_windows=3, normalize_modulator=True),
+    'xlarge_fl3':
+    dict(_LARGE_FLAGS, embed_dims=256, focal_levels=3, focal_windows=5),
+    'xlarge_fl4':
+    dict(_LARGE_FLAGS, embed_dims=256, focal_levels=4, focal_windows=3, normalize_modulator=True),
+    'huge_fl3':
+    dict(_LARGE_FLAGS, embed_dims=352, focal_levels=3, focal_windows=3, use_postln_in_modulation=True),
+    'huge_fl4':
+    dict(_LARGE_FLAGS, embed_dims=352, focal_levels=4, focal_windows=3, use_postln_in_modulation=True),
 }
 
 

@@ -86,13 +86,19 @@ class FocalNetStage(nn.Module):
         **block_kwargs: Passed to every :class:`FocalNetBlock`.
     """
 
-    def __init__(self, dims, depth, out_dims, drop_paths, use_conv_embed=False, with_cp=False,
-                 norm_cfg=dict(type='LN'), **block_kwargs):
+    def __init__(self,
+                 dims,
+                 depth,
+                 out_dims,
+                 drop_paths,
+                 use_conv_embed=False,
+                 with_cp=False,
+                 norm_cfg=dict(type='LN'),
+                 **block_kwargs):
         super().__init__()
         self.with_cp = with_cp
-        self.blocks = nn.ModuleList([
-            FocalNetBlock(dims, drop_path=drop_paths[i], norm_cfg=norm_cfg, **block_kwargs) for i in range(depth)
-        ])
+        self.blocks = nn.ModuleList(
+            [FocalNetBlock(dims, drop_path=drop_paths[i], norm_cfg=norm_cfg, **block_kwargs) for i in range(depth)])
         if out_dims is not None:
             self.downsample = PatchEmbed(dims, out_dims, stride=2, use_conv_embed=use_conv_embed, norm_cfg=norm_cfg)
         else:

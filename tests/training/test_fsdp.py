@@ -1,0 +1,91 @@
+"""``tools/dist_train.sh CONFIG 2 --strategy fsdp``: a shrunk FocalNet DINO config trains with mmengine's
+FlexibleRunner + FSDPStrategy in two gloo processes on CPU, writes a full checkpoint, and a new sharded run starts
+from it."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from helpers.tiny_coco import tiny_run_options, write_tiny_coco
+from helpers.tiny_configs import config_path
+from mmengine.config import Config
+
+from mmfocalnet.runner import UsageError, build_train_runner, train_parser
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DINO_CONFIG = config_path('mmdet', 'dino-5scale_focalnet-l-fl4_8xb2-12e_coco.py')
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _write_tiny_dino(root):
+    """The 5-scale FocalNet-L DINO recipe on 1/8-size images, one block of 16 channels per stage, 30 queries."""
+    write_tiny_coco(root, num_train=4, num_val=1)
+    cfg = Config.fromfile(DINO_CONFIG)
+    cfg.merge_from_dict(tiny_run_options(cfg, factor=8, save_checkpoints=True))
+    cfg.train_dataloader.dataset.data_root = str(root / 'data' / 'coco') + '/'
+    for split in ('val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.data_root = str(root / 'data' / 'coco') + '/'
+        cfg[f'{split}_evaluator'].ann_file = str(root / 'data' / 'coco' / 'annotations' / 'instances_val2017.json')
+    cfg.train_dataloader.batch_size = 1
+    backbone = cfg.model.backbone
+    backbone.update(depths=[1, 1, 1, 1], embed_dims=16)
+    cfg.model.neck.in_channels = [16 * 2**i for i in backbone.out_indices]
+    cfg.model.num_queries = 30
+    cfg.train_cfg.update(max_epochs=2, val_interval=10)
+    cfg.default_hooks.checkpoint.update(interval=1, by_epoch=True)
+    cfg.randomness = dict(seed=0)
+    path = root / 'tiny_dino_fsdp.py'
+    cfg.dump(str(path))
+    return str(path)
+
+
+def _dist_train(config, work_dir, *flags):
+    command = [os.path.join(REPO, 'tools', 'dist_train.sh'), config, '2', '--work-dir', str(work_dir), *flags]
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1')
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=REPO, env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    return output
+
+
+def _losses(work_dir):
+    (scalars, ) = work_dir.glob('*/vis_data/scalars.json')
+    return [record['loss'] for record in map(json.loads, scalars.read_text().splitlines()) if 'loss' in record]
+
+
+def test_fsdp_trains_saves_a_full_checkpoint_that_starts_another_sharded_run(tmp_path):
+    config = _write_tiny_dino(tmp_path)
+    work_dir = tmp_path / 'work'
+    # One epoch of 2 iterations (4 images, 1 per process).
+    _dist_train(config, work_dir, '--strategy', 'fsdp', '--cfg-options', 'train_cfg.max_epochs=1')
+    first = _losses(work_dir)
+    assert len(first) == 2 and all(torch.isfinite(torch.tensor(first)))
+    checkpoint = torch.load(work_dir / 'epoch_1.pth', map_location='cpu', weights_only=True)
+    state = checkpoint['state_dict']
+    # A full (unsharded) state dict in the usual layout: every backbone tensor at its own shape.
+    assert state['backbone.patch_embed.proj.weight'].shape == (16, 3, 7, 7)
+    assert checkpoint['meta']['epoch'] == 1
+
+    # The full checkpoint initialises a new sharded run (load_from). Resuming the optimizer state under FSDP
+    # (--resume) fails inside mmengine 0.10.7's FSDPStrategy.load_optim_state_dict on torch 2.15 ("unhashable
+    # type: 'dict'"); see the README's FSDP note.
+    second = tmp_path / 'second'
+    log = _dist_train(config, second, '--strategy', 'fsdp', '--cfg-options', 'train_cfg.max_epochs=1',
+                      f'load_from={work_dir / "epoch_1.pth"}')
+    assert 'Load checkpoint from' in log
+    assert (second / 'epoch_1.pth').is_file()
+
+
+def test_fsdp_without_a_distributed_launch_is_one_line(tmp_path):
+    config = _write_tiny_dino(tmp_path)
+    args = train_parser().parse_args([config, '--strategy', 'fsdp', '--work-dir', str(tmp_path / 'w')])
+    with pytest.raises(UsageError, match='--strategy fsdp shards the model across processes'):
+        build_train_runner(args)
