@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from helpers.tiny_coco import tiny_run_options, write_tiny_coco
+from helpers.tiny_coco import evaluate_on_test_loader, tiny_run_options, write_tiny_coco
 from mmengine.config import Config
-from mmengine.evaluator import Evaluator
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS
 from mmengine.runner import Runner, set_random_seed
@@ -244,14 +243,8 @@ def test_config_trains_one_iteration_and_evaluates_with_coco_metrics(name, tiny_
     assert 'dn_loss_cls' in losses and 'enc_loss_bbox' in losses  # denoising and two-stage losses both ran
     assert not torch.equal(model.backbone.patch_embed.proj.weight, before)
 
-    model.eval()
-    test_loader = Runner.build_dataloader(cfg.test_dataloader)
-    evaluator = Evaluator(cfg.test_evaluator)
-    evaluator.dataset_meta = test_loader.dataset.metainfo
-    with torch.no_grad():
-        for batch in test_loader:
-            outputs = model.test_step(batch)
-            assert len(outputs[0].pred_instances.bboxes) == 300
-            evaluator.process(outputs, batch)
-    metrics = evaluator.evaluate(len(test_loader.dataset))
+    def check_outputs(outputs):
+        assert len(outputs[0].pred_instances.bboxes) == 300
+
+    metrics = evaluate_on_test_loader(model, cfg, check_outputs)
     assert 0 <= metrics['coco/bbox_mAP'] <= 1, metrics

@@ -14,12 +14,11 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers.tiny_coco import tiny_run_options, write_tiny_coco
+from helpers.tiny_coco import evaluate_on_test_loader, tiny_run_options, write_tiny_coco
 from helpers.tiny_configs import (config_path, narrow_heads, tiny_cls_config, tiny_seg_config,
                                   train_one_iteration_and_evaluate)
 from helpers.tiny_datasets import make_ade20k, make_imagenet
 from mmengine.config import Config
-from mmengine.evaluator import Evaluator
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, set_random_seed
@@ -297,14 +296,7 @@ def test_detection_config_trains_one_iteration_and_evaluates_with_coco_metrics(n
     assert math.isfinite(losses['loss']) and losses['loss'] > 0
     assert not torch.equal(table, before)  # the stage-3 surroundings are trained too
 
-    model.eval()
-    loader = Runner.build_dataloader(cfg.test_dataloader)
-    evaluator = Evaluator(cfg.test_evaluator)
-    evaluator.dataset_meta = loader.dataset.metainfo
-    with torch.no_grad():
-        for batch in loader:
-            evaluator.process(model.test_step(batch), batch)
-    metrics = evaluator.evaluate(len(loader.dataset))
+    metrics = evaluate_on_test_loader(model, cfg)
     for key in ['coco/bbox_mAP'] + (['coco/segm_mAP'] if DET[name][0] in WITH_MASKS else []):
         assert 0 <= metrics[key] <= 1, (key, metrics)
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from helpers.tiny_coco import tiny_run_options, write_tiny_coco
+from helpers.tiny_coco import evaluate_on_test_loader, tiny_run_options, write_tiny_coco
 from mmengine.config import Config
-from mmengine.evaluator import Evaluator
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS
 from mmengine.runner import Runner, set_random_seed
@@ -240,14 +239,7 @@ def test_config_trains_one_iteration_and_evaluates_with_coco_metrics(name, tiny_
     assert math.isfinite(losses['loss']) and losses['loss'] > 0
     assert not torch.equal(model.backbone.patch_embed.proj.weight, before)  # the optimizer stepped the backbone
 
-    model.eval()
-    test_loader = Runner.build_dataloader(cfg.test_dataloader)
-    evaluator = Evaluator(cfg.test_evaluator)
-    evaluator.dataset_meta = test_loader.dataset.metainfo
-    with torch.no_grad():
-        for batch in test_loader:
-            evaluator.process(model.test_step(batch), batch)
-    metrics = evaluator.evaluate(len(test_loader.dataset))
+    metrics = evaluate_on_test_loader(model, cfg)
     with_masks = RECIPES[name].detector in ('MaskRCNN', 'CascadeRCNN')
     for key in ['coco/bbox_mAP'] + (['coco/segm_mAP'] if with_masks else []):
         assert 0 <= metrics[key] <= 1, (key, metrics)

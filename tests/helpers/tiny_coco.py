@@ -10,7 +10,10 @@ import os
 
 import cv2
 import numpy as np
+import torch
 from mmdet.datasets import CocoDataset
+from mmengine.evaluator import Evaluator
+from mmengine.runner import Runner
 
 # COCO's 80 category ids, in the order of mmdet's CocoDataset class names. The annotation file lists all of them,
 # as the real one does, so that CocoMetric can name every class a model predicts; the objects use two of them.
@@ -77,6 +80,22 @@ def write_tiny_coco(parent, num_train=4, num_val=2, size=(128, 96), seed=0):
     _write_split(root, 'train2017', num_train, size, rng, first_id=1)
     _write_split(root, 'val2017', num_val, size, rng, first_id=1000)
     return str(parent)
+
+
+def evaluate_on_test_loader(model, cfg, check_outputs=None):
+    """Runs ``model`` (eval mode, no grad) over ``cfg``'s test dataloader and scores it with ``cfg``'s evaluator, as
+    the Runner's test loop does; ``check_outputs(outputs)`` sees each batch's predictions. Returns the metrics."""
+    model.eval()
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    evaluator = Evaluator(cfg.test_evaluator)
+    evaluator.dataset_meta = loader.dataset.metainfo
+    with torch.no_grad():
+        for batch in loader:
+            outputs = model.test_step(batch)
+            if check_outputs is not None:
+                check_outputs(outputs)
+            evaluator.process(outputs, batch)
+    return evaluator.evaluate(len(loader.dataset))
 
 
 def shrink_scales(pipeline, factor):
