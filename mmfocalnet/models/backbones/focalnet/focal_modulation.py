@@ -83,7 +83,10 @@ class FocalModulation(nn.Module):
         """
         dims = self.split_sizes[0]
         weight, bias = self.f.weight, self.f.bias
-        query_and_gates = lambda rows: torch.cat((rows[:dims], rows[2 * dims:]))
+
+        def query_and_gates(rows):
+            return torch.cat((rows[:dims], rows[2 * dims:]))
+
         ctx = linear(x, weight[dims:2 * dims], None if bias is None else bias[dims:2 * dims])
         query, gates = linear(x, query_and_gates(weight), None if bias is None else query_and_gates(bias)).split(
             (dims, self.focal_level + 1), dim=-1)
