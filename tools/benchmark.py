@@ -41,9 +41,14 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `tools` as a package
 
+from tools.reference_ports import (
+    build_hf_model,
+    build_timm_model,
+    copy_weights_to_hf,  # noqa: E402,E501
+    randomize_parameters_)
+
 from mmfocalnet.models import FocalNet  # noqa: E402
 from mmfocalnet.models.layers import onednn_linear_enabled  # noqa: E402
-from tools.reference_ports import build_hf_model, build_timm_model, copy_weights_to_hf, randomize_parameters_  # noqa: E402,E501
 
 IMPLS = ('ours', 'ours-cp', 'ours-aten', 'hf', 'timm')
 # fp32 outputs of two implementations differ by accumulated rounding only; the outputs are layer-normed (O(1)).
@@ -55,15 +60,41 @@ BF16_REL_TOLERANCE = 0.1
 # implementation's median time over ours; 'memory' is ours-cp's peak memory over ours'.
 PRESETS = {
     'targets': [
-        dict(arch='tiny_lrf', size=(224, 224), batch=8, mode='forward', impls=('ours', 'ours-aten', 'hf', 'timm'),
-             targets=[('speedup', 'hf', '>=', 1.3)]),
-        dict(arch='tiny_lrf', size=(224, 224), batch=8, mode='train', impls=('ours', 'ours-aten', 'hf', 'timm'),
-             targets=[('speedup', 'hf', '>=', 1.2)]),
-        dict(arch='tiny_lrf', focal_windows=9, focal_levels=3, size=(800, 1333), batch=1, mode='forward',
-             impls=('ours', 'ours-aten', 'hf'), targets=[('speedup', 'hf', '>=', 1.2)]),
+        dict(
+            arch='tiny_lrf',
+            size=(224, 224),
+            batch=8,
+            mode='forward',
+            impls=('ours', 'ours-aten', 'hf', 'timm'),
+            targets=[('speedup', 'hf', '>=', 1.3)]),
+        dict(
+            arch='tiny_lrf',
+            size=(224, 224),
+            batch=8,
+            mode='train',
+            impls=('ours', 'ours-aten', 'hf', 'timm'),
+            targets=[('speedup', 'hf', '>=', 1.2)]),
+        dict(
+            arch='tiny_lrf',
+            focal_windows=9,
+            focal_levels=3,
+            size=(800, 1333),
+            batch=1,
+            mode='forward',
+            impls=('ours', 'ours-aten', 'hf'),
+            targets=[('speedup', 'hf', '>=', 1.2)]),
         # Seconds per step on CPU: fewer rounds; the figure that matters here is memory, which is exact.
-        dict(arch='tiny_lrf', focal_windows=9, focal_levels=3, size=(800, 1333), batch=1, mode='train',
-             impls=('ours', 'ours-cp', 'hf'), targets=[('memory', 'ours-cp', '<=', 0.6)], warmup=1, repeats=3),
+        dict(
+            arch='tiny_lrf',
+            focal_windows=9,
+            focal_levels=3,
+            size=(800, 1333),
+            batch=1,
+            mode='train',
+            impls=('ours', 'ours-cp', 'hf'),
+            targets=[('memory', 'ours-cp', '<=', 0.6)],
+            warmup=1,
+            repeats=3),
     ],
 }
 
@@ -82,9 +113,12 @@ def parse_size(text):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--preset', choices=sorted(PRESETS), help='run a fixed list of cases instead of the '
-                        'cross product of the options below (only the run options still apply; a preset case '
-                        'may set its own rounds)')
+    parser.add_argument(
+        '--preset',
+        choices=sorted(PRESETS),
+        help='run a fixed list of cases instead of the '
+        'cross product of the options below (only the run options still apply; a preset case '
+        'may set its own rounds)')
     case = parser.add_argument_group('cases (every combination is run)')
     case.add_argument('--arch', nargs='+', default=['tiny_lrf'], help='FocalNet arch names (default tiny_lrf)')
     case.add_argument('--focal-windows', type=int, help='override the arch\'s focal window (9 for detection)')
@@ -94,12 +128,19 @@ def parse_args(argv=None):
     case.add_argument('--size', type=parse_size, nargs='+', default=[(224, 224)], help='HEIGHTxWIDTH (default 224)')
     case.add_argument('--batch', type=int, nargs='+', default=[8], help='batch sizes (default 8)')
     case.add_argument('--mode', nargs='+', choices=('forward', 'train'), default=['forward', 'train'])
-    case.add_argument('--device', nargs='+', choices=('cpu', 'cuda'),
-                      help='default: cpu, and cuda when available')
-    case.add_argument('--precision', nargs='+', choices=('fp32', 'bf16'), default=['fp32'],
-                      help='fp32, or bf16 autocast (default fp32)')
-    case.add_argument('--channels-last', nargs='+', choices=('off', 'on'), default=['off'],
-                      help='input and conv weights in channels-last memory format (default off)')
+    case.add_argument('--device', nargs='+', choices=('cpu', 'cuda'), help='default: cpu, and cuda when available')
+    case.add_argument(
+        '--precision',
+        nargs='+',
+        choices=('fp32', 'bf16'),
+        default=['fp32'],
+        help='fp32, or bf16 autocast (default fp32)')
+    case.add_argument(
+        '--channels-last',
+        nargs='+',
+        choices=('off', 'on'),
+        default=['off'],
+        help='input and conv weights in channels-last memory format (default off)')
     case.add_argument('--impl', nargs='+', choices=IMPLS, default=['ours', 'hf', 'timm'])
     run = parser.add_argument_group('run')
     run.add_argument('--compile', action='store_true', help='also time a torch.compile version of each impl')
@@ -124,10 +165,17 @@ def build_cases(args):
             case.setdefault('device', devices[0])
     else:
         cases = [
-            dict(arch=arch, size=size, batch=batch, mode=mode, device=device, precision=precision,
-                 channels_last=channels_last == 'on', impls=tuple(args.impl))
-            for arch in args.arch for size in args.size for batch in args.batch for mode in args.mode
-            for device in devices for precision in args.precision for channels_last in args.channels_last
+            dict(
+                arch=arch,
+                size=size,
+                batch=batch,
+                mode=mode,
+                device=device,
+                precision=precision,
+                channels_last=channels_last == 'on',
+                impls=tuple(args.impl)) for arch in args.arch for size in args.size for batch in args.batch
+            for mode in args.mode for device in devices for precision in args.precision
+            for channels_last in args.channels_last
         ]
     for case in cases:
         case.setdefault('precision', 'fp32')
@@ -173,8 +221,8 @@ def build_impls(case, device, compile_too):
         elif name == 'ours-aten':
             impls.append(Impl(name, ours, lambda out, shape: out[0], onednn_linear=False))
         elif name == 'ours-cp':
-            with_cp = FocalNet(arch=case['arch'], final_norm=True, out_indices=-1, drop_path_rate=0., with_cp=True,
-                               **options)
+            with_cp = FocalNet(
+                arch=case['arch'], final_norm=True, out_indices=-1, drop_path_rate=0., with_cp=True, **options)
             with_cp.load_state_dict(ours.state_dict())
             impls.append(Impl(name, with_cp, lambda out, shape: out[0]))
         elif name == 'hf':
@@ -343,8 +391,15 @@ def run_case(case, args):
     x = torch.randn(case['batch'], 3, *case['size'], device=device)
     if case['channels_last']:
         x = x.contiguous(memory_format=torch.channels_last)
-    record = dict(case={key: value for key, value in case.items() if key not in ('impls', 'targets')},
-                  skipped=skipped, results={}, ratios={}, targets=[])
+    record = dict(
+        case={
+            key: value
+            for key, value in case.items() if key not in ('impls', 'targets')
+        },
+        skipped=skipped,
+        results={},
+        ratios={},
+        targets=[])
     try:
         record['check'] = check_outputs(impls, x, case, device)
     except AssertionError as error:
@@ -368,8 +423,7 @@ def run_case(case, args):
     for metric, other, relation, bound in case['targets']:
         value = record['ratios'].get(other, {}).get(metric)
         met = value is not None and (value >= bound if relation == '>=' else value <= bound)
-        record['targets'].append(dict(metric=metric, impl=other, relation=relation, bound=bound, value=value,
-                                      met=met))
+        record['targets'].append(dict(metric=metric, impl=other, relation=relation, bound=bound, value=value, met=met))
     return record
 
 
@@ -401,12 +455,14 @@ def format_table(records):
             ratios = record['ratios'].get(name, {})
             memory = result.get('peak_memory_mib')
             targets = [t for t in record['targets'] if t['impl'] == name]
-            target_text = '; '.join(
-                f"{'time' if t['metric'] == 'speedup' else 'memory'} {t['relation']} {t['bound']}: "
-                f"{'met' if t['met'] else 'MISSED'}" for t in targets)
-            cells = [label, name, f"{result['median_s'] * 1e3:.1f}", f"{result['images_per_s']:.2f}",
-                     _number(memory, '.1f'), _number(ratios.get('speedup'), '.2f'),
-                     _number(ratios.get('memory'), '.2f'), target_text]
+            target_text = '; '.join(f"{'time' if t['metric'] == 'speedup' else 'memory'} {t['relation']} {t['bound']}: "
+                                    f"{'met' if t['met'] else 'MISSED'}" for t in targets)
+            cells = [
+                label, name, f"{result['median_s'] * 1e3:.1f}", f"{result['images_per_s']:.2f}",
+                _number(memory, '.1f'),
+                _number(ratios.get('speedup'), '.2f'),
+                _number(ratios.get('memory'), '.2f'), target_text
+            ]
             rows.append('| ' + ' | '.join(cells) + ' |')
         for name, reason in record['skipped'].items():
             rows.append(f'| {label} | {name} | - | - | - | - | - | skipped: {reason} |')
@@ -414,8 +470,13 @@ def format_table(records):
 
 
 def machine_info():
-    info = dict(python=platform.python_version(), platform=platform.platform(), cpu=platform.processor(),
-                cpu_count=os.cpu_count(), torch=torch.__version__, torch_threads=torch.get_num_threads())
+    info = dict(
+        python=platform.python_version(),
+        platform=platform.platform(),
+        cpu=platform.processor(),
+        cpu_count=os.cpu_count(),
+        torch=torch.__version__,
+        torch_threads=torch.get_num_threads())
     try:
         with open('/proc/cpuinfo') as cpuinfo:
             info['cpu'] = next(line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name'))
@@ -440,8 +501,11 @@ def main(argv=None):
     if 'cuda' in (args.device or []) and not torch.cuda.is_available():
         sys.exit('error: --device cuda was asked for but torch sees no CUDA device')
     command = ' '.join(['python tools/benchmark.py'] + (sys.argv[1:] if argv is None else list(argv)))
-    report = dict(command=command, machine=machine_info(),
-                  settings=dict(warmup=args.warmup, repeats=args.repeats, compile=args.compile), cases=[])
+    report = dict(
+        command=command,
+        machine=machine_info(),
+        settings=dict(warmup=args.warmup, repeats=args.repeats, compile=args.compile),
+        cases=[])
     for case in build_cases(args):
         print(f'running {describe_case(case)} ...', file=sys.stderr, flush=True)
         report['cases'].append(run_case(case, args))

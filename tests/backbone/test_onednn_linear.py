@@ -4,8 +4,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmfocalnet.models.layers import Linear, linear, onednn_linear_enabled
+from mmfocalnet.models.layers import Linear, linear
 from mmfocalnet.models.layers import onednn_linear as module
+from mmfocalnet.models.layers import onednn_linear_enabled
 
 pytestmark = pytest.mark.skipif(module.onednn_matmul() is None, reason='this PyTorch build has no oneDNN matmul')
 

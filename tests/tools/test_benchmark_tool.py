@@ -7,8 +7,10 @@ import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BENCHMARK = os.path.join(REPO, 'tools', 'benchmark.py')
-TINY = ['--arch', 'tiny_lrf', '--depths', '1', '1', '1', '1', '--embed-dims', '16', '--size', '64', '--batch', '1',
-        '--device', 'cpu', '--warmup', '0', '--repeats', '1', '--threads', '1']
+TINY = [
+    '--arch', 'tiny_lrf', '--depths', '1', '1', '1', '1', '--embed-dims', '16', '--size', '64', '--batch', '1',
+    '--device', 'cpu', '--warmup', '0', '--repeats', '1', '--threads', '1'
+]
 
 
 def _load_tool():
@@ -17,9 +19,14 @@ def _load_tool():
 
 def test_tiny_run_writes_json_with_times_memory_ratios_and_matching_outputs(tmp_path):
     out = tmp_path / 'bench.json'
-    result = subprocess.run([sys.executable, BENCHMARK, *TINY, '--mode', 'forward', 'train', '--impl', 'ours',
-                             'ours-cp', 'ours-aten', 'hf', '--json', str(out)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run([
+        sys.executable, BENCHMARK, *TINY, '--mode', 'forward', 'train', '--impl', 'ours', 'ours-cp', 'ours-aten', 'hf',
+        '--json',
+        str(out)
+    ],
+                            capture_output=True,
+                            text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert '| case | impl | median ms |' in result.stdout
     report = json.loads(out.read_text())
@@ -55,12 +62,20 @@ def test_outputs_that_do_not_match_are_reported_and_not_timed(monkeypatch, tmp_p
 
 def test_missed_target_is_marked_in_the_table_and_makes_the_exit_status_nonzero(monkeypatch, tmp_path, capsys):
     tool = _load_tool()
-    impossible = dict(arch='tiny_lrf', size=(64, 64), batch=1, mode='forward', impls=('ours', 'hf'),
-                      targets=[('speedup', 'hf', '>=', 1e9)])
+    impossible = dict(
+        arch='tiny_lrf',
+        size=(64, 64),
+        batch=1,
+        mode='forward',
+        impls=('ours', 'hf'),
+        targets=[('speedup', 'hf', '>=', 1e9)])
     monkeypatch.setitem(tool.PRESETS, 'impossible', [impossible])
     out = tmp_path / 'bench.json'
-    argv = ['--preset', 'impossible', '--depths', '1', '1', '1', '1', '--embed-dims', '16', '--warmup', '0',
-            '--repeats', '1', '--no-memory', '--device', 'cpu', '--json', str(out)]
+    argv = [
+        '--preset', 'impossible', '--depths', '1', '1', '1', '1', '--embed-dims', '16', '--warmup', '0', '--repeats',
+        '1', '--no-memory', '--device', 'cpu', '--json',
+        str(out)
+    ]
     assert tool.main(argv) == 1
     (case, ) = json.loads(out.read_text())['cases']
     assert 'error' not in case
