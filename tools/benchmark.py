@@ -41,11 +41,10 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `tools` as a package
 
-from tools.reference_ports import (
-    build_hf_model,
-    build_timm_model,
-    copy_weights_to_hf,  # noqa: E402,E501
-    randomize_parameters_)
+# yapf: disable
+from tools.reference_ports import (build_hf_model, build_timm_model, copy_weights_to_hf,  # noqa: E402
+                                   randomize_parameters_)
+# yapf: enable
 
 from mmfocalnet.models import FocalNet  # noqa: E402
 from mmfocalnet.models.layers import onednn_linear_enabled  # noqa: E402
