@@ -44,11 +44,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 # yapf: disable
 from tools.reference_ports import (build_hf_model, build_timm_model, copy_weights_to_hf,  # noqa: E402
                                    randomize_parameters_)
-# yapf: enable
 
 from mmfocalnet.models import FocalNet  # noqa: E402
 from mmfocalnet.models.layers import onednn_linear_enabled  # noqa: E402
 
+# yapf: enable
 IMPLS = ('ours', 'ours-cp', 'ours-aten', 'hf', 'timm')
 # fp32 outputs of two implementations differ by accumulated rounding only; the outputs are layer-normed (O(1)).
 FP32_TOLERANCE = 1e-4
