@@ -275,9 +275,15 @@ def build_test_runner(args):
 @contextmanager
 def _process_group_destroyed_after():
     """Destroys the process group when the command ends: left to the interpreter's exit, the group's threads can be
-    destroyed while still running, which aborts the process (std::terminate) after a run that succeeded."""
+    destroyed while still running, which aborts the process (std::terminate) after a run that succeeded.
+
+    After a command that succeeded, the processes first wait for each other: one that tears its connections down
+    while another is still finishing (rank 0 saves the last checkpoint alone) can abort that one's gloo threads.
+    """
     try:
         yield
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.barrier()
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

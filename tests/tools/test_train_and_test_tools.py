@@ -4,37 +4,17 @@ One distributed run (two gloo processes, 2 images each) is shared by the tests b
 Mask R-CNN T-LRF recipe, shrunk to the tiny dataset, with --auto-scale-lr.
 """
 import os
-import socket
-import subprocess
 import sys
 
 import pytest
 import torch
+from helpers.processes import REPO, dist_train, run_checked
 from helpers.tiny_coco import tiny_run_options, write_tiny_coco
 from mmengine.config import Config
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 MASK_RCNN = os.path.join(REPO, 'configs', 'mmdet', 'mask_rcnn_focalnet_t_lrf_1x_coco.py')
 # One intra-op thread per process: on a shared, busy CPU more threads only spin waiting for a core.
 ONE_THREAD = dict(OMP_NUM_THREADS='1')
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _run(command, cwd, **env):
-    result = subprocess.run([str(part) for part in command],
-                            cwd=cwd,
-                            capture_output=True,
-                            text=True,
-                            timeout=600,
-                            env=dict(os.environ, **env))
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-5000:]
-    return output
 
 
 def _load(checkpoint):
@@ -52,10 +32,7 @@ def dist_run(tmp_path_factory):
     config = root / 'tiny_mask_rcnn.py'
     cfg.dump(str(config))
     work_dir = root / 'work'
-    log = _run([os.path.join(REPO, 'tools', 'dist_train.sh'), config, 2, '--work-dir', work_dir, '--auto-scale-lr'],
-               cwd=root,
-               PYTHON=sys.executable,
-               PORT=str(_free_port()))
+    log = dist_train(config, work_dir, '--auto-scale-lr', cwd=root)
     return root, config, work_dir, log
 
 
@@ -79,13 +56,13 @@ def test_auto_scale_lr_scales_the_lr_by_the_total_batch_over_16(dist_run):
 
 def test_test_tool_prints_coco_metrics_and_writes_predictions(dist_run):
     root, config, work_dir, _ = dist_run
-    log = _run([
+    log = run_checked([
         sys.executable,
         os.path.join(REPO, 'tools', 'test.py'), config, work_dir / 'epoch_1.pth', '--work-dir', root / 'test', '--out',
         root / 'predictions.pkl', '--show-dir', 'drawn'
     ],
-               cwd=root,
-               **ONE_THREAD)
+                      cwd=root,
+                      **ONE_THREAD)
     assert 'coco/bbox_mAP:' in log and 'coco/segm_mAP:' in log
     assert (root / 'predictions.pkl').stat().st_size > 0
     drawn = [name for _, _, files in os.walk(root / 'test') for name in files if name.endswith('.jpg')]
@@ -94,13 +71,13 @@ def test_test_tool_prints_coco_metrics_and_writes_predictions(dist_run):
 
 def test_resume_continues_training_from_the_last_checkpoint(dist_run):
     root, config, work_dir, _ = dist_run
-    log = _run([
+    log = run_checked([
         sys.executable,
         os.path.join(REPO, 'tools', 'train.py'), config, '--work-dir', work_dir, '--resume', '--cfg-options',
         'train_cfg.max_epochs=2', 'train_cfg.val_begin=3'
     ],
-               cwd=root,
-               **ONE_THREAD)
+                      cwd=root,
+                      **ONE_THREAD)
     assert 'resumed epoch: 1, iter: 1' in log
     checkpoint = _load(work_dir / 'epoch_2.pth')
     # Now one process with 2 images per batch: epoch 2 adds two iterations to the one already done.

@@ -1,34 +1,9 @@
 """``tools/dist_train.sh CONFIG 2`` (two gloo processes on CPU) computes what one process does with the whole batch,
 and a two-process run resumed with ``--resume`` continues exactly."""
-import os
 import shutil
-import socket
-import subprocess
-import sys
 
+from helpers.processes import dist_train
 from training.tiny_runs import largest_difference, train_tool, weights, write_tiny_classifier
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def _dist_train(config, work_dir, *flags):
-    """``tools/dist_train.sh CONFIG 2 --work-dir WORK_DIR FLAGS``; returns its output."""
-    command = [os.path.join(REPO, 'tools', 'dist_train.sh'), config, '2', '--work-dir', str(work_dir), *flags]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port())))
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-5000:]
-    return output
 
 
 def test_two_processes_of_batch_b_end_with_the_weights_of_one_process_of_batch_2b(tmp_path, exact_cpu):
@@ -37,7 +12,7 @@ def test_two_processes_of_batch_b_end_with_the_weights_of_one_process_of_batch_2
     # rank r takes every other index of the epoch's permutation. AdamW and gradient clipping as the recipe.
     config = write_tiny_classifier(tmp_path, length=2, batch=2, augment=False, seed=0, drop_path_rate=0.0)
     lr = ['optim_wrapper.optimizer.lr=0.001', 'param_scheduler=[]']  # no warm-up: let the weights move
-    log = _dist_train(config, tmp_path / 'two', '--cfg-options', *lr)
+    log = dist_train(config, tmp_path / 'two', '--cfg-options', *lr)
     assert 'Distributed training: True' in log and "'backend': 'gloo'" in log
     train_tool(config, tmp_path / 'one', options=['train_dataloader.batch_size=4', *lr])
     two, one = weights(tmp_path / 'two' / 'epoch_2.pth'), weights(tmp_path / 'one' / 'epoch_2.pth')
@@ -51,10 +26,10 @@ def test_two_process_run_resumed_after_epoch_1_ends_bit_for_bit_equal(tmp_path, 
     config = write_tiny_classifier(tmp_path, length=2, batch=2)
     train_tool(config, tmp_path / 'measure', options=['train_cfg.max_epochs=1'])
     straight = tmp_path / 'straight'
-    _dist_train(config, straight)
+    dist_train(config, straight)
     resumed = tmp_path / 'resumed'
     resumed.mkdir()
     shutil.copy(straight / 'epoch_1.pth', resumed / 'epoch_1.pth')
-    log = _dist_train(config, resumed, '--resume', resumed / 'epoch_1.pth')
+    log = dist_train(config, resumed, '--resume', resumed / 'epoch_1.pth')
     assert 'resumed epoch: 1' in log and 'ExactResumeHook: ' not in log  # no warning from the hook
     assert largest_difference(weights(straight / 'epoch_2.pth'), weights(resumed / 'epoch_2.pth')) == 0.0

@@ -2,27 +2,19 @@
 FlexibleRunner + FSDPStrategy in two gloo processes on CPU, writes a full checkpoint, and a new sharded run starts
 from it."""
 import json
-import os
-import socket
-import subprocess
-import sys
 
 import pytest
 import torch
+from helpers.processes import REPO, dist_train
 from helpers.tiny_coco import tiny_run_options, write_tiny_coco
 from helpers.tiny_configs import config_path
 from mmengine.config import Config
 
 from mmfocalnet.runner import UsageError, build_train_runner, train_parser
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# A sharded DINO step is the slowest distributed case here; one thread per process on the 2-core CI machine.
+FSDP_RUN = dict(cwd=REPO, timeout=900, OMP_NUM_THREADS='1')
 DINO_CONFIG = config_path('mmdet', 'dino-5scale_focalnet-l-fl4_8xb2-12e_coco.py')
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _write_tiny_dino(root):
@@ -47,15 +39,6 @@ def _write_tiny_dino(root):
     return str(path)
 
 
-def _dist_train(config, work_dir, *flags):
-    command = [os.path.join(REPO, 'tools', 'dist_train.sh'), config, '2', '--work-dir', str(work_dir), *flags]
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1')
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=REPO, env=env)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-5000:]
-    return output
-
-
 def _losses(work_dir):
     (scalars, ) = work_dir.glob('*/vis_data/scalars.json')
     return [record['loss'] for record in map(json.loads, scalars.read_text().splitlines()) if 'loss' in record]
@@ -65,7 +48,7 @@ def test_fsdp_trains_saves_a_full_checkpoint_that_starts_another_sharded_run(tmp
     config = _write_tiny_dino(tmp_path)
     work_dir = tmp_path / 'work'
     # One epoch of 2 iterations (4 images, 1 per process).
-    _dist_train(config, work_dir, '--strategy', 'fsdp', '--cfg-options', 'train_cfg.max_epochs=1')
+    dist_train(config, work_dir, '--strategy', 'fsdp', '--cfg-options', 'train_cfg.max_epochs=1', **FSDP_RUN)
     first = _losses(work_dir)
     assert len(first) == 2 and all(torch.isfinite(torch.tensor(first)))
     checkpoint = torch.load(work_dir / 'epoch_1.pth', map_location='cpu', weights_only=True)
@@ -78,8 +61,8 @@ def test_fsdp_trains_saves_a_full_checkpoint_that_starts_another_sharded_run(tmp
     # (--resume) fails inside mmengine 0.10.7's FSDPStrategy.load_optim_state_dict on torch 2.15 ("unhashable
     # type: 'dict'"); see the README's FSDP note.
     second = tmp_path / 'second'
-    log = _dist_train(config, second, '--strategy', 'fsdp', '--cfg-options', 'train_cfg.max_epochs=1',
-                      f'load_from={work_dir / "epoch_1.pth"}')
+    log = dist_train(config, second, '--strategy', 'fsdp', '--cfg-options', 'train_cfg.max_epochs=1',
+                     f'load_from={work_dir / "epoch_1.pth"}', **FSDP_RUN)
     assert 'Load checkpoint from' in log
     assert (second / 'epoch_1.pth').is_file()
 
