@@ -37,8 +37,10 @@ def hf_name(name):
 
 def _flags(backbone):
     """The architecture flags of ``backbone``, from its resolved settings."""
-    return {key: backbone.arch_settings[key] for key in (
-        'use_conv_embed', 'use_layerscale', 'use_postln', 'use_postln_in_modulation', 'normalize_modulator')}
+    return {
+        key: backbone.arch_settings[key]
+        for key in ('use_conv_embed', 'use_layerscale', 'use_postln', 'use_postln_in_modulation', 'normalize_modulator')
+    }
 
 
 def build_hf_model(backbone):

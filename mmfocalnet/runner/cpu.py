@@ -15,6 +15,8 @@ import os
 import torch
 from mmengine.logging import print_log
 
+from ..compat.mmengine_cpu_amp import amp_optim_wrapper_needs_gpu
+from ..models.layers.cpu_features import has_native_bf16
 from .errors import UsageError
 
 
@@ -47,11 +49,21 @@ def adapt_to_cpu(cfg, launcher):
     if torch.cuda.is_available():
         return
     optim_wrapper = cfg.get('optim_wrapper')
-    if optim_wrapper and optim_wrapper.get('type') == 'AmpOptimWrapper':
-        _warn('mixed precision (AmpOptimWrapper) needs a GPU in mmengine; training in fp32 with OptimWrapper')
+    bf16_asked = optim_wrapper and str(optim_wrapper.get('dtype')) in ('bfloat16', 'torch.bfloat16')
+    if optim_wrapper and optim_wrapper.get('type') == 'AmpOptimWrapper' and bf16_asked and has_native_bf16():
+        if amp_optim_wrapper_needs_gpu():  # mmfocalnet/compat/mmengine_cpu_amp.py
+            optim_wrapper['type'] = 'CPUAmpOptimWrapper'
+        _warn('mixed precision as bf16 autocast on this CPU (AVX-512-BF16/AMX), through '
+              f"{optim_wrapper['type']}")
+    elif optim_wrapper and optim_wrapper.get('type') == 'AmpOptimWrapper':
+        _warn('mixed precision (AmpOptimWrapper) needs a GPU in mmengine, or dtype=bfloat16 on a CPU with '
+              'AVX-512-BF16 or AMX; training in fp32 with OptimWrapper')
         optim_wrapper['type'] = 'OptimWrapper'
         for amp_only in ('loss_scale', 'dtype', 'use_fsdp'):
             optim_wrapper.pop(amp_only, None)
+    if (cfg.get('test_cfg') or {}).get('fp16') and not has_native_bf16():
+        _warn('autocast in the test loop needs AVX-512-BF16 or AMX on CPU; testing in fp32')
+        cfg.test_cfg.fp16 = False
     if launcher == 'none':
         return
     if launcher != 'pytorch':

@@ -11,6 +11,7 @@ def exact_cpu(tmp_path, monkeypatch):
     processes measuring at the same time could otherwise make a run read other choices than the one it is
     compared with (equal up to rounding, not bit for bit)."""
     monkeypatch.setenv('MMFOCALNET_CACHE_DIR', str(tmp_path / 'cpu-choices'))
+    monkeypatch.setenv('MMFOCALNET_ONEDNN_LINEAR', '1')  # one fixed matmul path: no per-process timing choice
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -1,10 +1,13 @@
-"""Linear layers whose fp32 CPU matmuls run on oneDNN instead of the BLAS behind ``torch.addmm``.
+"""Linear layers whose fp32 CPU matmuls run on oneDNN or on the BLAS, whichever this machine computes faster.
 
-About three quarters of a FocalNet's CPU time is matrix multiplication (``f``, ``h``, ``proj`` and the MLP).
-``F.linear`` sends fp32 CPU matmuls to MKL's sgemm; PyTorch also ships oneDNN, whose JIT matmul is not slower
-and on some CPUs much faster: on the AMD EPYC of ``docs/benchmark.md``, MKL took 1.4 to 2.9 times as long for
-FocalNet's shapes. :func:`linear` computes the same product with oneDNN, forward and backward, where it can,
-and leaves every other case to ``F.linear``:
+About two thirds of a FocalNet's CPU time is matrix multiplication (``f``, ``h``, ``proj`` and the MLP).
+``F.linear`` sends fp32 CPU matmuls to the BLAS PyTorch was built with (MKL in the x86 wheels); PyTorch also
+ships oneDNN, whose JIT matmul is faster for some of these shapes on some CPUs and slower on others. By default
+(``'auto'``) :func:`linear` computes each of its three products (forward, input gradient, weight gradient) on the
+library measured faster for that product's shape on this machine, once, and cached
+(:mod:`~mmfocalnet.models.layers.measured_choice`); rows are bucketed to the nearest power of two, so arbitrary
+detection input sizes share a few entries, and one measurement takes at most about 0.1 s. Products below
+:data:`SMALL_FLOPS` are not worth measuring and stay on the BLAS. It leaves every other case to ``F.linear``:
 
 - CUDA and other devices, other dtypes, and autocast (bf16/fp16 autocast keeps its own casting rules);
 - every kind of tracing, so that exporters and FLOP counters see a standard ``aten::linear``: ``torch.compile``
@@ -12,18 +15,21 @@ and leaves every other case to ``F.linear``:
   tensors), ``torch.jit.trace``/``script`` and the TorchScript ONNX exporter, mmengine's FLOP counter (jit
   tracing, as mmdet's ``tools/analysis_tools/get_flops.py`` uses it), ``torch.utils.flop_counter`` and other
   ``__torch_dispatch__`` modes, and ``torch.fx`` symbolic tracing (proxies);
-- a PyTorch build whose ``torch.ops.mkldnn._linear_pointwise`` is missing or has another signature than the one
-  this module was written for (checked once, at the first call, against the schema and on a small product).
+- a PyTorch build whose private ``torch.ops.mkldnn._linear_pointwise`` is missing or has another schema than
+  :data:`EXPECTED_SCHEMA` (compared as a parsed schema, checked once, and on a small product);
+- products for which the BLAS is measured as fast (then the plain ``F.linear`` runs, autograd included).
 
 The results equal ``F.linear``'s up to fp32 rounding (a different summation order). The oneDNN entry point is the
-one ``torch.compile`` itself emits on CPU. The path is on by default; the process-wide switch is the environment
-variable ``MMFOCALNET_ONEDNN_LINEAR=0`` (read at import) or :func:`set_onednn_linear`; :func:`onednn_linear_enabled`
-overrides it inside a ``with`` block for the calling thread only. Double backward through these layers is not
-supported.
+one ``torch.compile`` itself emits on CPU. The process-wide mode is the environment variable
+``MMFOCALNET_ONEDNN_LINEAR`` (``auto``, the default; ``1``: oneDNN for every product; ``0``: never; read at
+import) or :func:`set_onednn_linear`; :func:`onednn_linear_enabled` overrides it inside a ``with`` block for the
+calling thread only. Double backward through these layers is not supported.
 """
+import math
 import os
 import threading
 from contextlib import contextmanager
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -31,11 +37,18 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
-# The schema this module calls: (input, weight, bias, attr, scalars, algorithm) -> Tensor.
-_EXPECTED_ARGUMENTS = (('X', 'Tensor'), ('W', 'Tensor'), ('B', 'Optional[Tensor]'), ('attr', 'str'),
-                       ('scalars', 'List[Optional[number]]'), ('algorithm', 'Optional[str]'))
+from .fast_paths import fast_paths_allowed, note_fast_path
+from .measured_choice import measured_choices
 
-_process_enabled = os.environ.get('MMFOCALNET_ONEDNN_LINEAR', '1') != '0'
+# The private op this module calls, as this module was written for it.
+EXPECTED_SCHEMA = ('mkldnn::_linear_pointwise(Tensor X, Tensor W, Tensor? B, str attr, Scalar?[] scalars, '
+                   'str? algorithm) -> Tensor Y')
+_MODES = {'0': False, '1': True, 'auto': 'auto'}
+SMALL_FLOPS = 2**21
+# One product of a measurement is capped at this many FLOPs (about 10 ms on one core) by using fewer rows.
+MEASURE_FLOPS = 2**30
+
+_process_mode = _MODES.get(os.environ.get('MMFOCALNET_ONEDNN_LINEAR', 'auto').lower(), 'auto')
 _thread_override = threading.local()
 _op_lock = threading.Lock()
 _op_state = {}  # 'op': the checked op or None, filled once
@@ -49,10 +62,11 @@ def _check_onednn_matmul():
         op = torch.ops.mkldnn._linear_pointwise.default
     except (AttributeError, RuntimeError):
         return None
-    arguments = tuple((arg.name, str(arg.type)) for arg in op._schema.arguments)
-    if arguments != _EXPECTED_ARGUMENTS:
+    if op._schema != torch._C.parse_schema(EXPECTED_SCHEMA):
         return None
-    x, weight, bias = torch.randn(3, 5), torch.randn(4, 5), torch.randn(4)
+    # A private generator: this runs at a process's first linear, which must not shift training's random stream.
+    generator = torch.Generator().manual_seed(0)
+    x, weight, bias = (torch.randn(*shape, generator=generator) for shape in ((3, 5), (4, 5), (4, )))
     try:
         out = op(x, weight, bias, 'none', [], '')
     except RuntimeError:
@@ -69,26 +83,37 @@ def onednn_matmul():
     return _op_state['op']
 
 
-def set_onednn_linear(enabled):
-    """Turns the oneDNN path on or off for the whole process (every thread without an override)."""
-    global _process_enabled
-    _process_enabled = bool(enabled)
+def _checked_mode(mode):
+    if mode not in (True, False, 'auto'):
+        raise ValueError(f"oneDNN linear mode must be True, False or 'auto', got {mode!r}")
+    return mode
+
+
+def set_onednn_linear(mode):
+    """Sets the mode for the whole process (every thread without an override).
+
+    Args:
+        mode (bool | str): ``'auto'`` (the library measured faster for each product), True (oneDNN for every
+            product) or False (always ``F.linear``).
+    """
+    global _process_mode
+    _process_mode = _checked_mode(mode)
 
 
 @contextmanager
-def onednn_linear_enabled(enabled):
-    """Turns the oneDNN path on or off inside the ``with`` block, for the calling thread only."""
-    previous = getattr(_thread_override, 'enabled', None)
-    _thread_override.enabled = bool(enabled)
+def onednn_linear_enabled(mode):
+    """Sets the mode (see :func:`set_onednn_linear`) inside the ``with`` block, for the calling thread only."""
+    previous = getattr(_thread_override, 'mode', None)
+    _thread_override.mode = _checked_mode(mode)
     try:
         yield
     finally:
-        _thread_override.enabled = previous
+        _thread_override.mode = previous
 
 
-def _path_enabled():
-    override = getattr(_thread_override, 'enabled', None)
-    return _process_enabled if override is None else override
+def _current_mode():
+    override = getattr(_thread_override, 'mode', None)
+    return _process_mode if override is None else override
 
 
 def is_traced(*tensors):
@@ -101,21 +126,68 @@ def is_traced(*tensors):
     return any(type(tensor) not in (torch.Tensor, nn.Parameter) for tensor in tensors)
 
 
-def _matmul(op, input, weight):
-    """``input @ weight.T`` for 2-D fp32 CPU tensors, on oneDNN."""
-    return op(input, weight, None, 'none', [], '')
+def run_product(role, backend, a, b, bias=None):
+    """One of a linear layer's three products on one library, for 2-D fp32 CPU operands.
+
+    ``forward``: ``a @ b.T + bias`` (a: input, b: weight); ``grad_input``: ``a @ b`` (a: output gradient,
+    b: weight); ``grad_weight``: ``a.T @ b`` (a: output gradient, b: input).
+    """
+    if backend == 'blas':
+        if role == 'forward':
+            return F.linear(a, b, bias)
+        return a.mm(b) if role == 'grad_input' else a.t().mm(b)
+    op = onednn_matmul()
+    if role == 'forward':
+        return op(a, b, bias, 'none', [], '')
+    if role == 'grad_input':
+        return op(a, b.t(), None, 'none', [], '')
+    # a.T @ b contracts over every token. oneDNN is fastest with the smaller of the two feature sizes as the
+    # output's rows, so the product is taken in whichever order gives that.
+    if a.shape[1] <= b.shape[1]:
+        return op(a.t(), b.t(), None, 'none', [], '')
+    return op(b.t(), a.t(), None, 'none', [], '').t()
+
+
+def _random_operands(role, rows, in_features, out_features):
+    """Random 2-D operands of one role's product, as :func:`run_product` takes them."""
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(out_features, in_features, generator=generator)
+    if role == 'forward':
+        return (torch.randn(rows, in_features,
+                            generator=generator), weight, torch.randn(out_features, generator=generator))
+    grad = torch.randn(rows, out_features, generator=generator)
+    if role == 'grad_input':
+        return grad, weight
+    return grad, torch.randn(rows, in_features, generator=generator)
+
+
+def choose_backend(role, rows, in_features, out_features):
+    """'onednn' or 'blas' for one product of a ``rows x in_features -> out_features`` linear layer on this machine.
+
+    Measured the first time this machine meets the product (see :mod:`~mmfocalnet.models.layers.measured_choice`).
+    """
+    if 2 * rows * in_features * out_features < SMALL_FLOPS or onednn_matmul() is None:
+        return 'blas'
+    bucket = 1 << round(math.log2(rows))
+    measured_rows = max(1, min(rows, MEASURE_FLOPS // (2 * in_features * out_features)))
+    candidates = {backend: partial(run_product, role, backend) for backend in ('blas', 'onednn')}
+    return measured_choices().choose(
+        f'linear.{role} {bucket}x{in_features}x{out_features}',
+        candidates,
+        partial(_random_operands, role, measured_rows, in_features, out_features),
+        default='blas')
 
 
 class _OneDNNLinear(torch.autograd.Function):
-    """``x @ weight.T + bias`` with oneDNN matmuls in the forward and the backward pass."""
+    """``x @ weight.T + bias``, each of its three products on the library ``plan`` names for it."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, op):
+    def forward(ctx, x, weight, bias, plan):
         flat = x.reshape(-1, x.shape[-1])
-        out = op(flat, weight, bias, 'none', [], '')
+        out = run_product('forward', plan['forward'], flat, weight, bias)
         ctx.save_for_backward(flat, weight)
         ctx.input_shape = x.shape
-        ctx.op = op
+        ctx.plan = plan
         return out.view(*x.shape[:-1], weight.shape[0])
 
     @staticmethod
@@ -125,23 +197,17 @@ class _OneDNNLinear(torch.autograd.Function):
         grad_flat = grad_out.reshape(-1, grad_out.shape[-1])
         grad_x = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_x = _matmul(ctx.op, grad_flat, weight.t()).view(ctx.input_shape)
+            grad_x = run_product('grad_input', ctx.plan['grad_input'], grad_flat, weight).view(ctx.input_shape)
         if ctx.needs_input_grad[1]:
-            # grad_out.T @ x contracts over every token. oneDNN is fastest with the smaller of the two
-            # feature sizes as the output's rows, so the product is taken in whichever order gives that.
-            if grad_flat.shape[1] <= flat.shape[1]:
-                grad_weight = _matmul(ctx.op, grad_flat.t(), flat.t())
-            else:
-                grad_weight = _matmul(ctx.op, flat.t(), grad_flat.t()).t()
+            grad_weight = run_product('grad_weight', ctx.plan['grad_weight'], grad_flat, flat)
         if ctx.needs_input_grad[2]:
             grad_bias = grad_flat.sum(0)
         return grad_x, grad_weight, grad_bias, None
 
 
-def uses_onednn(x, weight):
-    """Whether :func:`linear` would compute ``x @ weight.T`` on oneDNN (for benchmarks and tests)."""
+def _eligible(x, weight):
     # Tracing first: an fx proxy cannot answer the questions below without being recorded.
-    if not _path_enabled() or is_traced(x, weight):
+    if not _current_mode() or not fast_paths_allowed() or is_traced(x, weight):
         return False
     if x.device.type != 'cpu' or x.dtype != torch.float32 or weight.dtype != torch.float32:
         return False
@@ -150,11 +216,38 @@ def uses_onednn(x, weight):
     return onednn_matmul() is not None
 
 
+def _plan(x, weight):
+    """role -> 'onednn' | 'blas' for each product (None: a gradient nobody needs); None: ``F.linear`` does all."""
+    if not _eligible(x, weight):
+        return None
+    training = torch.is_grad_enabled()
+    needed = dict(forward=True, grad_input=training and x.requires_grad, grad_weight=training and weight.requires_grad)
+    if _current_mode() is True:
+        return {role: 'onednn' if need else None for role, need in needed.items()}
+    rows, (out_features, in_features) = x.numel() // x.shape[-1], weight.shape
+    plan = {
+        role: choose_backend(role, rows, in_features, out_features) if need else None
+        for role, need in needed.items()
+    }
+    return plan if 'onednn' in plan.values() else None
+
+
+def uses_onednn(x, weight):
+    """Whether :func:`linear` would compute the forward product ``x @ weight.T`` on oneDNN."""
+    plan = _plan(x, weight)
+    return plan is not None and plan['forward'] == 'onednn'
+
+
 def linear(x, weight, bias=None):
-    """``F.linear(x, weight, bias)``, on oneDNN for fp32 CPU tensors when nothing traces the call."""
-    if uses_onednn(x, weight):
-        return _OneDNNLinear.apply(x, weight, bias, onednn_matmul())
-    return F.linear(x, weight, bias)
+    """``F.linear(x, weight, bias)``, with each fp32 CPU product on the library measured faster for it."""
+    plan = _plan(x, weight)
+    if plan is None:
+        note_fast_path('linear:aten')
+        return F.linear(x, weight, bias)
+    for role, backend in plan.items():
+        if backend is not None:
+            note_fast_path(f'linear.{role}:{backend}')
+    return _OneDNNLinear.apply(x, weight, bias, plan)
 
 
 class Linear(nn.Linear):
