@@ -3,6 +3,7 @@ from mmcv.cnn import build_activation_layer
 from torch import nn
 
 from .onednn_linear import Linear
+from .token_chunks import mlp_in_token_chunks, mlp_runs_in_token_chunks
 
 
 class Mlp(nn.Module):
@@ -23,4 +24,6 @@ class Mlp(nn.Module):
         self.drop = nn.Dropout(drop)
 
     def forward(self, x):
+        if mlp_runs_in_token_chunks(x, self):  # inference on CPU: the hidden activation stays in cache
+            return mlp_in_token_chunks(x, self.fc1, self.act, self.fc2)
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))

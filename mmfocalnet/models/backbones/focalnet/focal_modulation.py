@@ -3,7 +3,18 @@ import torch
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch import nn
 
-from ...layers import Linear, linear
+from ...layers import Linear, depthwise_conv2d, depthwise_conv2d_gelu, linear
+from ...layers.fast_paths import fast_paths_allowed
+from ...layers.onednn_linear import is_traced
+
+
+def _has_forward_hooks(module):
+    return bool(module._forward_hooks or module._forward_pre_hooks or nn.modules.module._has_any_global_hook())
+
+
+def _query_and_gate_rows(rows, dims):
+    """The rows of ``f``'s weight or bias that compute the query and the gates (all but the context)."""
+    return torch.cat((rows[:dims], rows[2 * dims:]))
 
 
 class FocalModulation(nn.Module):
@@ -15,11 +26,15 @@ class FocalModulation(nn.Module):
     gates, mapped by the 1x1 conv ``h`` into the modulator, and multiplied into the query. Parameter names match
     the official implementation so its checkpoints load unchanged.
 
-    ``f`` and ``h`` are parameter holders (official names and shapes, so checkpoints load), applied by ``forward``
-    as matmuls rather than called, so forward hooks on them do not fire. The module stores nothing during forward.
-    To see the gating maps and the modulator (as in the paper's
+    ``f``, ``h`` and the convolutions of ``focal_layers`` are parameter holders (official names and shapes, so
+    checkpoints load), applied by ``forward`` as matmuls and through
+    :func:`~mmfocalnet.models.layers.depthwise_conv2d` rather than called, so forward hooks on them do not fire.
+    The module stores nothing during forward. Without autograd (and with no tracer watching), intermediates that
+    only this forward sees are updated in place, so inference allocates no buffer it can reuse; the results are
+    those of the out-of-place computation. To see the gating maps and the modulator (as in the paper's
     figures), register forward hooks on ``gates_tap`` (output: gates, ``(B, L + 1, H, W)``) and
-    ``modulator_tap`` (output: modulator, ``(B, H, W, C)``); both are identities that cost nothing otherwise.
+    ``modulator_tap`` (output: modulator, ``(B, H, W, C)``); both are identities that cost nothing otherwise, and
+    a hooked modulator is never overwritten.
 
     Args:
         dims (int): Number of channels C.
@@ -83,37 +98,59 @@ class FocalModulation(nn.Module):
         """
         dims = self.split_sizes[0]
         weight, bias = self.f.weight, self.f.bias
-
-        def query_and_gates(rows):
-            return torch.cat((rows[:dims], rows[2 * dims:]))
-
         ctx = linear(x, weight[dims:2 * dims], None if bias is None else bias[dims:2 * dims])
-        query, gates = linear(x, query_and_gates(weight), None if bias is None else query_and_gates(bias)).split(
-            (dims, self.focal_level + 1), dim=-1)
+        if not torch.is_grad_enabled():
+            # Inference: query and gates from views of f's rows too, whose packed copies the linears keep.
+            query = linear(x, weight[:dims], None if bias is None else bias[:dims])
+            return query, ctx, linear(x, weight[2 * dims:], None if bias is None else bias[2 * dims:])
+        query, gates = linear(x, _query_and_gate_rows(weight, dims),
+                              None if bias is None else _query_and_gate_rows(bias, dims)).split(
+                                  (dims, self.focal_level + 1), dim=-1)
         return query, ctx, gates
+
+    def _focal_level(self, level, ctx, in_place):
+        """One focal level: depthwise conv (see :func:`depthwise_conv2d`), then the activation."""
+        conv, act = self.focal_layers[level]
+        if in_place and type(act) is nn.GELU:  # inference: the GELU may be fused into the convolution
+            return depthwise_conv2d_gelu(ctx, conv.weight, act.approximate)
+        return act(depthwise_conv2d(ctx, conv.weight))
 
     def forward(self, x):
         """Modulates ``x`` of shape ``(B, H, W, C)``; returns the same shape."""
         query, ctx, gates = self._project(x)
+        # Without a tracer, the gated sum accumulates in place: autograd saves none of its partial sums. Without
+        # autograd, the other intermediates nobody else sees are updated in place too (no fresh buffers).
+        accumulate = fast_paths_allowed() and not is_traced(x)
+        in_place = accumulate and not torch.is_grad_enabled()
         # NCHW views of channels-last memory: the depthwise convs run without a layout round trip, and their
         # outputs stay channels-last, so everything below is channels-last too.
         ctx = ctx.permute(0, 3, 1, 2)
         gates = self.gates_tap(gates.permute(0, 3, 1, 2))
         ctx_all = None
-        for level, focal_layer in enumerate(self.focal_layers):
-            ctx = focal_layer(ctx)
+        for level in range(self.focal_level):
+            ctx_in, ctx = ctx, self._focal_level(level, ctx, in_place)
             gate = gates[:, level:level + 1]
-            # addcmul: multiply and accumulate in one pass, out of place, so autograd and compile need no care.
-            ctx_all = ctx * gate if ctx_all is None else torch.addcmul(ctx_all, ctx, gate)
+            # addcmul: multiply and accumulate in one pass.
+            if ctx_all is None:
+                # In place: into the projected context's memory, which the first convolution has consumed.
+                ctx_all = torch.mul(ctx, gate, out=ctx_in) if in_place else ctx * gate
+            elif accumulate:
+                ctx_all.addcmul_(ctx, gate)
+            else:
+                ctx_all = torch.addcmul(ctx_all, ctx, gate)
         ctx_global = self.act(ctx.mean((2, 3), keepdim=True))
-        ctx_all = torch.addcmul(ctx_all, ctx_global, gates[:, self.focal_level:])
+        if accumulate:
+            ctx_all.addcmul_(ctx_global, gates[:, self.focal_level:])
+        else:
+            ctx_all = torch.addcmul(ctx_all, ctx_global, gates[:, self.focal_level:])
         # h is a 1x1 conv (official parameter layout); on channels-last data it is a plain matmul.
         h_weight = self.h.weight.flatten(1)
         if self.normalize_modulator:
             # h(a / (L + 1)) = (W / (L + 1)) a + b: scaling the C x C weight spares a pass over the feature map.
             h_weight = h_weight / (self.focal_level + 1)
-        modulator = linear(ctx_all.permute(0, 2, 3, 1), h_weight, self.h.bias)
-        out = query * self.modulator_tap(modulator)
+        modulator = self.modulator_tap(linear(ctx_all.permute(0, 2, 3, 1), h_weight, self.h.bias))
+        # A hook on modulator_tap may keep the modulator: then it is not overwritten.
+        out = modulator.mul_(query) if in_place and not _has_forward_hooks(self.modulator_tap) else query * modulator
         if self.ln is not None:
             out = self.ln(out)
         return self.proj_drop(self.proj(out))
