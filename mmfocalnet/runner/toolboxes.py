@@ -5,9 +5,14 @@ registries resolve the config's types, how the test visualisation hook is switch
 predictions for ``tools/test.py --out``.
 """
 import importlib
+import itertools
 from dataclasses import dataclass
 
+from mmengine.registry import DefaultScope
+
 from .errors import UsageError
+
+_scope_ids = itertools.count()  # a new DefaultScope instance becomes the current one; each needs its own name
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,12 @@ class Toolbox:
     def register_modules(self):
         """Imports the toolbox and makes its registries the default scope for building the config."""
         utils = importlib.import_module(f'{self.scope}.utils')
-        utils.register_all_modules(init_default_scope=True)
+        utils.register_all_modules(init_default_scope=False)
+        # Set here rather than by the toolbox, which warns when a process (a notebook, the tests) already has
+        # another default scope: the tools switch it on purpose.
+        current = DefaultScope.get_current_instance()
+        if current is None or current.scope_name != self.scope:
+            DefaultScope.get_instance(f'{self.scope}-{next(_scope_ids)}', scope_name=self.scope)
 
     def build_dump_metric(self, out_file):
         """Returns the metric that writes every test prediction to ``out_file`` (a .pkl)."""
