@@ -36,6 +36,13 @@ def _checkpoint_saved_after_this_iter(runner):
     return False
 
 
+def _index_sampler(dataloader):
+    """The sampler that draws the indices: inside the batch sampler where there is one (mmdet's
+    AspectRatioBatchSampler), since a DataLoader given a batch sampler keeps an unused default ``sampler``."""
+    inner = getattr(dataloader.batch_sampler, 'sampler', None)
+    return inner if hasattr(inner, 'seed') else dataloader.sampler
+
+
 def _worker_seed(dataloader):
     init_fn = dataloader.worker_init_fn
     return init_fn.keywords.get('seed') if isinstance(init_fn, partial) else None
@@ -134,7 +141,7 @@ class ExactResumeHook(Hook):
             ranks = [self._before_val or capture_random_states()]
         loader = runner.train_dataloader
         checkpoint[CHECKPOINT_KEY] = dict(
-            ranks=ranks, sampler_seed=getattr(loader.sampler, 'seed', None), worker_seed=_worker_seed(loader))
+            ranks=ranks, sampler_seed=getattr(_index_sampler(loader), 'seed', None), worker_seed=_worker_seed(loader))
 
     # ---- restoring -------------------------------------------------------------------------------------------
     def after_load_checkpoint(self, runner, checkpoint):
@@ -176,9 +183,9 @@ class ExactResumeHook(Hook):
     def _restore_seeds(runner, loaded):
         loop, loader = runner.train_loop, runner.train_dataloader
         changed = False
-        sampler_seed = loaded.get('sampler_seed')
-        if sampler_seed is not None and getattr(loader.sampler, 'seed', sampler_seed) != sampler_seed:
-            loader.sampler.seed = sampler_seed
+        sampler, sampler_seed = _index_sampler(loader), loaded.get('sampler_seed')
+        if sampler_seed is not None and getattr(sampler, 'seed', sampler_seed) != sampler_seed:
+            sampler.seed = sampler_seed
             changed = True
         worker_seed = loaded.get('worker_seed')
         if worker_seed is not None and _worker_seed(loader) not in (None, worker_seed):
@@ -189,6 +196,6 @@ class ExactResumeHook(Hook):
         # start drawing from the sampler: both must start again with the restored seeds. (mmengine's
         # InfiniteSampler makes its index generator once, in __init__; it seeds it when first drawn from.)
         if changed and loader.num_workers and hasattr(loop, 'dataloader_iterator'):
-            if hasattr(loader.sampler, '_indices_of_rank'):
-                loader.sampler.indices = loader.sampler._indices_of_rank()
+            if hasattr(sampler, '_indices_of_rank'):
+                sampler.indices = sampler._indices_of_rank()
             loop.dataloader_iterator = type(loop.dataloader_iterator)(loader)

@@ -1,6 +1,4 @@
 """Fixtures for comparing training runs bit for bit, in this process and in the tools' own processes."""
-import os
-
 import pytest
 import torch
 
@@ -15,9 +13,6 @@ def exact_cpu(tmp_path, monkeypatch):
     monkeypatch.setenv('MMFOCALNET_CACHE_DIR', str(tmp_path / 'cpu-choices'))
     monkeypatch.setenv('MMFOCALNET_ONEDNN_LINEAR', '1')  # one fixed matmul path: no per-process timing choice
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
-    # Set iteration order is hash-seeded per process; runs compared bit for bit need the same seed (make test sets
-    # it for this process too).
-    monkeypatch.setenv('PYTHONHASHSEED', os.environ.get('PYTHONHASHSEED', '0'))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
