@@ -43,7 +43,7 @@ def test_depthwise_conv_gelu_keeps_autograd_and_standard_ops_where_it_must():
 def test_every_linear_gelu_backend_equals_linear_then_gelu(backend):
     x, layer = torch.randn(37, 24), nn.Linear(24, 40)
     with torch.no_grad():
-        got = onednn_linear.run_linear_gelu(backend, 'none', x, layer.weight, layer.bias)
+        got = onednn_linear.run_linear_gelu(backend, x, layer.weight, layer.bias, approximate='none')
         assert torch.allclose(got, F.gelu(F.linear(x, layer.weight, layer.bias)), atol=1e-5)
 
 

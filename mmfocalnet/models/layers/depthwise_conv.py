@@ -31,7 +31,7 @@ and is a plain ``F.conv2d`` everywhere else: other devices, small problems, and 
 convolution. Results equal ``F.conv2d``'s up to rounding (a different summation order).
 """
 import math
-from functools import partial
+from functools import lru_cache, partial
 
 import torch
 import torch.nn.functional as F
@@ -200,6 +200,7 @@ def _conv_then_gelu(conv, approximate, x, weight):
     return torch.ops.aten.gelu_(conv(x, weight), approximate=approximate)
 
 
+@lru_cache(maxsize=None)  # asked at every inference focal level; the answer depends on these two only
 def _conv_gelu_candidates(kernel, approximate):
     candidates = dict(onednn=partial(_conv_then_gelu, _direct, approximate))
     if _onednn_conv_pointwise() is not None:

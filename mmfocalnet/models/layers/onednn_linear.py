@@ -165,7 +165,7 @@ def choose_backend(role, rows, in_features, out_features):
         default='blas')
 
 
-def run_linear_gelu(backend, approximate, x, weight, bias):
+def run_linear_gelu(backend, x, weight, bias, approximate='none'):
     """``gelu(x @ weight.T + bias)`` for 2-D fp32 CPU operands, without autograd.
 
     ``'blas'``, ``'onednn'`` and ``'onednn_packed'``: the product (see :func:`run_product`), then the GELU in place;
@@ -176,6 +176,9 @@ def run_linear_gelu(backend, approximate, x, weight, bias):
         packed = backend == 'onednn_packed_fused'
         return onednn_matmul()(x, packed_weight(weight) if packed else weight, bias, 'gelu', [], approximate)
     return torch.ops.aten.gelu_(run_product('forward', backend, x, weight, bias), approximate=approximate)
+
+
+_run_forward = partial(run_product, 'forward')
 
 
 def _inference_operands(rows, in_features, out_features):
@@ -196,21 +199,6 @@ def _choose_inference(problem, run, backends, rows, in_features, out_features, d
         default=default)
 
 
-def _linear_gelu_backend(weight, rows, in_features, out_features, approximate):
-    packed = can_pack(weight)
-    if _current_mode() is True:  # oneDNN for every product: no per-machine timing
-        return 'onednn_packed_fused' if packed else 'onednn_fused'
-    if 2 * rows * in_features * out_features < SMALL_FLOPS:
-        return 'blas'
-    backends = ('blas', 'onednn_packed', 'onednn_packed_fused') if packed else ('blas', 'onednn', 'onednn_fused')
-    return _choose_inference(f'inference_gelu_{approximate}', partial(_run_gelu, approximate), backends, rows,
-                             in_features, out_features, 'blas')
-
-
-def _run_gelu(approximate, backend, x, weight, bias):
-    return run_linear_gelu(backend, approximate, x, weight, bias)
-
-
 def linear_gelu(x, weight, bias=None, approximate='none'):
     """``F.gelu(F.linear(x, weight, bias), approximate=approximate)``; without autograd, the GELU may be fused.
 
@@ -220,11 +208,11 @@ def linear_gelu(x, weight, bias=None, approximate='none'):
     """
     if not _eligible(x, weight) or _needs_grad(x, weight, bias):  # tracing first: proxies cannot answer
         return F.gelu(linear(x, weight, bias), approximate=approximate)
-    rows, (out_features, in_features) = x.numel() // x.shape[-1], weight.shape
-    backend = _linear_gelu_backend(weight, rows, in_features, out_features, approximate)
+    run = partial(run_linear_gelu, approximate=approximate)
+    backend = _inference_backend(f'inference_gelu_{approximate}', run, _GELU_FORMS, x, weight)
     note_fast_path(f'linear.forward_gelu:{backend}')
-    out = run_linear_gelu(backend, approximate, x.reshape(-1, in_features), weight, bias)
-    return out.view(*x.shape[:-1], out_features)
+    out = run(backend, x.reshape(-1, x.shape[-1]), weight, bias)
+    return out.view(*x.shape[:-1], weight.shape[0])
 
 
 class _OneDNNLinear(torch.autograd.Function):
@@ -284,8 +272,7 @@ def _plan(x, weight):
 def uses_onednn(x, weight):
     """Whether :func:`linear` would compute the forward product ``x @ weight.T`` on oneDNN."""
     if _eligible(x, weight) and not _needs_grad(x, weight, None):
-        rows, (out_features, in_features) = x.numel() // x.shape[-1], weight.shape
-        return _inference_backend(weight, rows, in_features, out_features) != 'blas'
+        return _inference_backend('inference', _run_forward, _INFERENCE_FORMS, x, weight) != 'blas'
     plan = _plan(x, weight)
     return plan is not None and plan['forward'] == 'onednn'
 
@@ -294,16 +281,22 @@ def _needs_grad(x, weight, bias):
     return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, weight, bias))
 
 
-def _inference_backend(weight, rows, in_features, out_features):
-    """'blas', 'onednn' or 'onednn_packed' for a product nobody differentiates, on this machine."""
-    packed = can_pack(weight)
+# The equivalent forms of an inference product, (for any weight, for a packable one); the last of each is the one
+# mode True (oneDNN for every product) takes without measuring.
+_INFERENCE_FORMS = (('blas', 'onednn'), ('blas', 'onednn', 'onednn_packed'))
+_GELU_FORMS = (('blas', 'onednn', 'onednn_fused'), ('blas', 'onednn_packed', 'onednn_packed_fused'))
+
+
+def _inference_backend(problem, run, forms, x, weight):
+    """The form of ``forms`` (see :data:`_INFERENCE_FORMS`) this machine computes ``x @ weight.T`` fastest in,
+    for a product nobody differentiates; ``run(backend, x, weight, bias)`` computes one form."""
+    rows, (out_features, in_features) = x.numel() // x.shape[-1], weight.shape
+    backends = forms[1] if can_pack(weight) else forms[0]
     if _current_mode() is True:
-        return 'onednn_packed' if packed else 'onednn'
+        return backends[-1]
     if 2 * rows * in_features * out_features < SMALL_FLOPS:
         return 'blas'
-    return _choose_inference('inference', partial(run_product,
-                                                  'forward'), ('blas', 'onednn', 'onednn_packed') if packed else
-                             ('blas', 'onednn'), rows, in_features, out_features, 'blas')
+    return _choose_inference(problem, run, backends, rows, in_features, out_features, 'blas')
 
 
 def linear(x, weight, bias=None):
@@ -312,11 +305,10 @@ def linear(x, weight, bias=None):
     A product nobody differentiates (inference) may also run on oneDNN with the weight's packed copy.
     """
     if _eligible(x, weight) and not _needs_grad(x, weight, bias):  # tracing first: proxies cannot answer
-        rows, (out_features, in_features) = x.numel() // x.shape[-1], weight.shape
-        backend = _inference_backend(weight, rows, in_features, out_features)
+        backend = _inference_backend('inference', _run_forward, _INFERENCE_FORMS, x, weight)
         note_fast_path(f'linear.inference:{backend}')
-        out = run_product('forward', backend, x.reshape(-1, in_features), weight, bias)
-        return out.view(*x.shape[:-1], out_features)
+        out = _run_forward(backend, x.reshape(-1, x.shape[-1]), weight, bias)
+        return out.view(*x.shape[:-1], weight.shape[0])
     plan = _plan(x, weight)
     if plan is None:
         note_fast_path('linear:aten')
