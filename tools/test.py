@@ -4,13 +4,12 @@ The config's default_scope picks the toolbox; run with --help for every flag. Mu
 A bad config, option, checkpoint or data path stops it with one ``error:`` line and exit status 2 (--debug, or
 MMFOCALNET_DEBUG=1, shows the traceback).
 """
-import sys
 import warnings
 
 # mmengine and mmcv import pkg_resources, whose deprecation notice would open every run's output.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
 
-from mmfocalnet.runner import run_tool, test  # noqa: E402
+from mmfocalnet.runner import exit_worker, run_tool, test  # noqa: E402
 
 
 def main(argv=None):
@@ -20,6 +19,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    status = run_tool(main)
-    if status:
-        sys.exit(status)
+    exit_worker(run_tool(main))
