@@ -311,10 +311,13 @@ def exit_worker(status):
     active exception" (SIGABRT; torch 2.15, gloo: a thread of the destroyed process group or of DDP's reducer
     still joinable when its C++ owner is freed), in about 1 of 20 two-process runs here even after the barrier in
     :func:`_process_group_destroyed_after`, and torchrun then reports the whole run as failed. With nothing left
-    to do, such a worker flushes its logs and output and leaves with ``os._exit``; other processes exit normally.
+    to do, such a worker flushes its logs and output and leaves with ``os._exit``. Any other process exits only
+    on a failure and otherwise returns, so that a script run in process (``runpy``, a notebook) carries on.
     """
     if 'TORCHELASTIC_RUN_ID' not in os.environ:  # not a torchrun worker
-        sys.exit(status)
+        if status:
+            sys.exit(status)
+        return
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
