@@ -12,5 +12,6 @@ _base_ = [
 
 # Backbone initialised from the official ImageNet-22K classifier (384 px), as the authors did; download it first:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_large_lrf_384_fl4.pth
+#   or, read as published on the Hugging Face hub (timm): checkpoint='hf://timm/focalnet_large_fl4.ms_in22k'
 pretrained = 'checkpoints/focalnet_large_lrf_384_fl4.pth'
 model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained)))

@@ -9,4 +9,6 @@ _base_ = [
 
 # Backbone initialised from the official ImageNet-1K classifier; download it first:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_tiny_srf.pth
+#   or, read as published on the Hugging Face hub: checkpoint='hf://microsoft/focalnet-tiny' (transformers)
+#   or checkpoint='hf://timm/focalnet_tiny_srf.ms_in1k' (timm)
 model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/focalnet_tiny_srf.pth')))

@@ -14,6 +14,7 @@ custom_imports = dict(imports=['mmfocalnet'], allow_failed_imports=False)
 
 # Initialised from the official ImageNet-22K classifier (384 px); download it first:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_large_lrf_384_fl4.pth
+#   or, read as published on the Hugging Face hub (timm): checkpoint='hf://timm/focalnet_large_fl4.ms_in22k'
 pretrained = 'checkpoints/focalnet_large_lrf_384_fl4.pth'
 depths = [2, 2, 18, 2]
 model = dict(

@@ -5,6 +5,8 @@ _base_ = './upernet_focalnet_t_srf_160k_ade20k.py'
 stage_channels = [128, 256, 512, 1024]
 # Backbone initialised from the official classifier:
 #   wget -P checkpoints https://github.com/microsoft/FocalNet/releases/download/v1.0.0/focalnet_base_srf.pth
+#   or, read as published on the Hugging Face hub: checkpoint='hf://microsoft/focalnet-base' (transformers)
+#   or checkpoint='hf://timm/focalnet_base_srf.ms_in1k' (timm)
 model = dict(
     backbone=dict(arch='base_srf', init_cfg=dict(checkpoint='checkpoints/focalnet_base_srf.pth')),
     decode_head=dict(in_channels=stage_channels),
