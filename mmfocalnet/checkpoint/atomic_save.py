@@ -1,8 +1,13 @@
 """Writes a checkpoint so that the destination is either the complete new file or untouched, never half written."""
+import logging
 import os
+import re
 import tempfile
 
 import torch
+from mmengine.logging import print_log
+
+TEMP_SUFFIX = '.tmp'
 
 
 def save_atomically(obj, path, write=torch.save):
@@ -10,6 +15,8 @@ def save_atomically(obj, path, write=torch.save):
 
     The temporary file lives in the destination directory, so ``os.replace`` is a rename within one file system
     (atomic on POSIX and Windows). If anything fails, the temporary file is removed and ``path`` is not created.
+    A process killed while writing cannot remove its temporary file; the next successful save of the same
+    ``path`` removes such leftovers (two writers of one path at once are not supported: the later rename wins).
 
     Args:
         obj (object): What to save.
@@ -20,7 +27,7 @@ def save_atomically(obj, path, write=torch.save):
     path = os.path.abspath(os.fspath(path))
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(dir=directory, prefix=f'.{os.path.basename(path)}.', suffix='.tmp')
+    handle, temp_path = tempfile.mkstemp(dir=directory, prefix=_temp_prefix(path), suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(handle, 'wb') as file:
             write(obj, file)
@@ -35,3 +42,23 @@ def save_atomically(obj, path, write=torch.save):
         if os.path.exists(temp_path):
             os.remove(temp_path)
         raise
+    _remove_leftover_temp_files(path)
+
+
+def _temp_prefix(path):
+    return f'.{os.path.basename(path)}.'
+
+
+def _remove_leftover_temp_files(path):
+    """Removes the temporary files that interrupted saves of ``path`` left next to it (mkstemp's names:
+    prefix, 8 random characters, suffix), and says so once."""
+    directory = os.path.dirname(path)
+    pattern = re.compile(re.escape(_temp_prefix(path)) + r'[A-Za-z0-9_]{8}' + re.escape(TEMP_SUFFIX) + '$')
+    leftovers = [name for name in os.listdir(directory) if pattern.match(name)]
+    for name in leftovers:
+        os.remove(os.path.join(directory, name))
+    if leftovers:
+        print_log(
+            f'removed {len(leftovers)} temporary file(s) that an interrupted save of {path} left behind',
+            logger='current',
+            level=logging.INFO)

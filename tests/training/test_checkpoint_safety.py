@@ -11,6 +11,7 @@ import pytest
 import torch
 from training.tiny_runs import largest_difference, train_tool, weights, write_tiny_classifier
 
+from mmfocalnet.checkpoint import save_atomically
 from mmfocalnet.runner import EXIT_USAGE, checkpoint_problem, run_tool
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -60,9 +61,20 @@ def test_run_killed_while_saving_leaves_the_previous_checkpoint_and_last_checkpo
     # Restarted with --resume, the run continues from epoch 1 and ends as an uninterrupted run does.
     runner = train_tool(config, work_dir, '--resume', options=['custom_hooks=[]'])
     assert runner.epoch == 3
+    assert not [name for name in os.listdir(work_dir) if name.endswith('.tmp')]  # the new epoch_2 save removed it
     straight = tmp_path / 'straight'
     train_tool(config, straight, options=['custom_hooks=[]'])
     assert largest_difference(weights(straight / 'epoch_3.pth'), weights(work_dir / 'epoch_3.pth')) == 0.0
+
+
+def test_a_save_removes_the_temporary_files_of_interrupted_saves_of_the_same_file_only(tmp_path):
+    interrupted = [tmp_path / '.epoch_2.pth.k3x_9qza.tmp', tmp_path / '.epoch_2.pth.a1b2c3d4.tmp']
+    unrelated = [tmp_path / '.epoch_3.pth.k3x_9qza.tmp', tmp_path / '.epoch_2.pth.notours.tmp', tmp_path / 'a.tmp']
+    for path in interrupted + unrelated:
+        path.write_bytes(b'partial')
+    save_atomically({'step': 2}, tmp_path / 'epoch_2.pth')
+    assert torch.load(tmp_path / 'epoch_2.pth') == {'step': 2}
+    assert sorted(os.listdir(tmp_path)) == sorted(['epoch_2.pth'] + [path.name for path in unrelated])
 
 
 def test_resume_skips_a_truncated_newest_checkpoint_with_a_warning_naming_it(tmp_path):
