@@ -9,15 +9,16 @@ import pytest
 from mmengine.runner import runner as runner_module
 
 from mmfocalnet import compat
-from mmfocalnet.compat import atomic_checkpoints, mmengine_checkpoints, mmpretrain_multimodal
+from mmfocalnet.compat import atomic_checkpoints, mmengine_checkpoints, mmengine_fsdp_resume, mmpretrain_multimodal
 
-# What the three fixes change, seen from a fresh interpreter after `import mmfocalnet`; then a second
+# What the four fixes change, seen from a fresh interpreter after `import mmfocalnet`; then a second
 # apply_compat_fixes(), which must change and log nothing more.
 PROBE = '''
 import io
 import torch
 import mmfocalnet
 from mmengine.logging import HistoryBuffer
+from mmengine._strategy import FSDPStrategy
 from mmengine.runner import runner
 from mmpretrain.utils import dependency
 
@@ -32,7 +33,8 @@ def state():
     except Exception:
         loads = 'refused'
     atomic = 'atomic' if getattr(runner.save_checkpoint, 'writes_atomically', False) else 'in place'
-    return f'STATE {loads} {atomic} multimodal={dependency.WITH_MULTIMODAL}'
+    fsdp = 'by-name' if FSDPStrategy.load_optim_state_dict.__module__.startswith('mmfocalnet') else 'positional'
+    return f'STATE {loads} {atomic} {fsdp} multimodal={dependency.WITH_MULTIMODAL}'
 
 print(state())
 mmfocalnet.compat.apply_compat_fixes()
@@ -57,7 +59,7 @@ def _import_in_a_fresh_interpreter(no_compat=None):
 
 def test_import_applies_each_needed_fix_once_and_logs_it_once():
     state, logged = _import_in_a_fresh_interpreter()
-    assert state == 'STATE loads atomic multimodal=False'
+    assert state == 'STATE loads atomic by-name multimodal=False'
     # Every fix applied at import has its bug on this stack (mmengine 0.10.7, mmpretrain 1.2.0, transformers 5).
     assert [line.split(':')[0] for line in logged] == [fix.name for fix in compat.COMPAT_FIXES]
     assert all('MMFOCALNET_NO_COMPAT=' in line for line in logged)  # each line says how to turn it off
@@ -66,13 +68,13 @@ def test_import_applies_each_needed_fix_once_and_logs_it_once():
 
 def test_no_compat_1_turns_every_fix_off_and_says_so():
     state, logged = _import_in_a_fresh_interpreter('1')
-    assert state == 'STATE refused in place multimodal=True'
+    assert state == 'STATE refused in place positional multimodal=True'
     assert sorted(logged) == sorted(f'{fix.name} is turned off by MMFOCALNET_NO_COMPAT' for fix in compat.COMPAT_FIXES)
 
 
 def test_no_compat_names_turn_off_only_those_fixes_and_unknown_names_are_reported():
     state, logged = _import_in_a_fresh_interpreter('atomic_checkpoints, atomic_chekpoints')
-    assert state == 'STATE loads in place multimodal=False'
+    assert state == 'STATE loads in place by-name multimodal=False'
     assert "MMFOCALNET_NO_COMPAT names unknown fixes ['atomic_chekpoints']" in logged[0]
     assert 'atomic_checkpoints is turned off by MMFOCALNET_NO_COMPAT' in logged
 
@@ -84,6 +86,23 @@ def test_fixes_in_effect_in_this_process_are_reported_and_not_applied_again():
     assert runner_module.save_checkpoint is writer
     # Probing the behaviour after the fix finds nothing left to fix.
     assert mmengine_checkpoints._bug_present() is None and atomic_checkpoints._bug_present() is None
+    assert mmengine_fsdp_resume._bug_present() is None
+
+
+def test_fsdp_resume_fix_applies_only_to_mmengine_0_10_7_calling_a_reordered_torch(monkeypatch):
+    from mmengine._strategy import FSDPStrategy
+    from torch.distributed.fsdp import FullyShardedDataParallel
+    monkeypatch.setattr(FSDPStrategy, 'load_optim_state_dict', lambda self, state_dict: None)  # mmengine's own
+    assert 'argument order' in mmengine_fsdp_resume._bug_present()
+    monkeypatch.setattr(mmengine, '__version__', '0.11.0')
+    assert mmengine_fsdp_resume._bug_present() is None
+    monkeypatch.setattr(mmengine, '__version__', '0.10.7')
+
+    def torch_2_0_order(optim_state_dict, model, optim):
+        return optim_state_dict
+
+    monkeypatch.setattr(FullyShardedDataParallel, 'optim_state_dict_to_load', staticmethod(torch_2_0_order))
+    assert mmengine_fsdp_resume._bug_present() is None
 
 
 @pytest.mark.parametrize('module', [mmengine_checkpoints, atomic_checkpoints])
