@@ -22,6 +22,9 @@ the lines in the run's log). Nothing is changed silently and nothing else is cha
   ``FSDP.optim_state_dict_to_load`` takes ``(model, optim, optim_state_dict)`` (torch >= 2.1), makes
   ``FSDPStrategy.load_optim_state_dict`` pass them by keyword instead of in torch 2.0's order, so that
   ``--resume`` of an FSDP run (``tools/train.py --strategy fsdp``) loads its optimizer state.
+- ``removal_after_save`` (:mod:`.removal_after_save`): when mmengine <= 0.10.7 (which removes the checkpoint that
+  ``max_keep_ckpts`` or a new best one replaces before writing the new one), makes ``CheckpointHook`` remove it
+  only once the new checkpoint is saved, so that a run killed while saving keeps its newest and its best one.
 
 Turning fixes off: set ``MMFOCALNET_NO_COMPAT=1`` (or ``all``) to turn every fix off, or to a comma-separated list
 of names, e.g. ``MMFOCALNET_NO_COMPAT=atomic_checkpoints,mmengine_checkpoints``, before mmfocalnet is imported. A
@@ -43,10 +46,12 @@ from .atomic_checkpoints import ATOMIC_CHECKPOINTS
 from .mmengine_checkpoints import MMENGINE_CHECKPOINTS
 from .mmengine_fsdp_resume import MMENGINE_FSDP_RESUME
 from .mmpretrain_multimodal import MMPRETRAIN_MULTIMODAL
+from .removal_after_save import REMOVAL_AFTER_SAVE
 from .stack_fix import OPT_OUT_VARIABLE, StackFix, applied_fixes, apply_fix, disabled_fixes
 
 # mmpretrain's first: its choice is made when something imports mmpretrain.models.
-COMPAT_FIXES = (MMPRETRAIN_MULTIMODAL, MMENGINE_CHECKPOINTS, ATOMIC_CHECKPOINTS, MMENGINE_FSDP_RESUME)
+COMPAT_FIXES = (MMPRETRAIN_MULTIMODAL, MMENGINE_CHECKPOINTS, ATOMIC_CHECKPOINTS, REMOVAL_AFTER_SAVE,
+                MMENGINE_FSDP_RESUME)
 # Fixes that their own modules apply when the library they fix is used (mmdeploy), not at import; listed so that
 # MMFOCALNET_NO_COMPAT may name them.
 ON_DEMAND_FIX_NAMES = ('mmdeploy_onnxruntime', 'mmdeploy_torch_onnx')

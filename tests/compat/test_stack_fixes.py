@@ -9,9 +9,10 @@ import pytest
 from mmengine.runner import runner as runner_module
 
 from mmfocalnet import compat
-from mmfocalnet.compat import atomic_checkpoints, mmengine_checkpoints, mmengine_fsdp_resume, mmpretrain_multimodal
+from mmfocalnet.compat import (atomic_checkpoints, mmengine_checkpoints, mmengine_fsdp_resume, mmpretrain_multimodal,
+                               removal_after_save)
 
-# What the four fixes change, seen from a fresh interpreter after `import mmfocalnet`; then a second
+# What the five fixes change, seen from a fresh interpreter after `import mmfocalnet`; then a second
 # apply_compat_fixes(), which must change and log nothing more.
 PROBE = '''
 import io
@@ -19,6 +20,7 @@ import torch
 import mmfocalnet
 from mmengine.logging import HistoryBuffer
 from mmengine._strategy import FSDPStrategy
+from mmengine.hooks import CheckpointHook
 from mmengine.runner import runner
 from mmpretrain.utils import dependency
 
@@ -34,11 +36,13 @@ def state():
         loads = 'refused'
     atomic = 'atomic' if getattr(runner.save_checkpoint, 'writes_atomically', False) else 'in place'
     fsdp = 'by-name' if FSDPStrategy.load_optim_state_dict.__module__.startswith('mmfocalnet') else 'positional'
-    return f'STATE {loads} {atomic} {fsdp} multimodal={dependency.WITH_MULTIMODAL}'
+    removal = 'after' if getattr(CheckpointHook._save_best_checkpoint, 'removes_after_saving', False) else 'before'
+    return f'STATE {loads} {atomic} {removal} {fsdp} multimodal={dependency.WITH_MULTIMODAL}'
 
 print(state())
 mmfocalnet.compat.apply_compat_fixes()
 assert not hasattr(getattr(runner.save_checkpoint, '__wrapped__', None), 'writes_atomically')  # not twice
+assert not hasattr(getattr(CheckpointHook._save_best_checkpoint, '__wrapped__', None), 'removes_after_saving')
 print(state())
 '''
 
@@ -59,7 +63,7 @@ def _import_in_a_fresh_interpreter(no_compat=None):
 
 def test_import_applies_each_needed_fix_once_and_logs_it_once():
     state, logged = _import_in_a_fresh_interpreter()
-    assert state == 'STATE loads atomic by-name multimodal=False'
+    assert state == 'STATE loads atomic after by-name multimodal=False'
     # Every fix applied at import has its bug on this stack (mmengine 0.10.7, mmpretrain 1.2.0, transformers 5).
     assert [line.split(':')[0] for line in logged] == [fix.name for fix in compat.COMPAT_FIXES]
     assert all('MMFOCALNET_NO_COMPAT=' in line for line in logged)  # each line says how to turn it off
@@ -68,13 +72,13 @@ def test_import_applies_each_needed_fix_once_and_logs_it_once():
 
 def test_no_compat_1_turns_every_fix_off_and_says_so():
     state, logged = _import_in_a_fresh_interpreter('1')
-    assert state == 'STATE refused in place positional multimodal=True'
+    assert state == 'STATE refused in place before positional multimodal=True'
     assert sorted(logged) == sorted(f'{fix.name} is turned off by MMFOCALNET_NO_COMPAT' for fix in compat.COMPAT_FIXES)
 
 
 def test_no_compat_names_turn_off_only_those_fixes_and_unknown_names_are_reported():
     state, logged = _import_in_a_fresh_interpreter('atomic_checkpoints, atomic_chekpoints')
-    assert state == 'STATE loads in place by-name multimodal=False'
+    assert state == 'STATE loads in place after by-name multimodal=False'
     assert "MMFOCALNET_NO_COMPAT names unknown fixes ['atomic_chekpoints']" in logged[0]
     assert 'atomic_checkpoints is turned off by MMFOCALNET_NO_COMPAT' in logged
 
@@ -86,7 +90,7 @@ def test_fixes_in_effect_in_this_process_are_reported_and_not_applied_again():
     assert runner_module.save_checkpoint is writer
     # Probing the behaviour after the fix finds nothing left to fix.
     assert mmengine_checkpoints._bug_present() is None and atomic_checkpoints._bug_present() is None
-    assert mmengine_fsdp_resume._bug_present() is None
+    assert mmengine_fsdp_resume._bug_present() is None and removal_after_save._bug_present() is None
 
 
 def test_fsdp_resume_fix_applies_only_to_mmengine_0_10_7_calling_a_reordered_torch(monkeypatch):
@@ -105,11 +109,14 @@ def test_fsdp_resume_fix_applies_only_to_mmengine_0_10_7_calling_a_reordered_tor
     assert mmengine_fsdp_resume._bug_present() is None
 
 
-@pytest.mark.parametrize('module', [mmengine_checkpoints, atomic_checkpoints])
+@pytest.mark.parametrize('module', [mmengine_checkpoints, atomic_checkpoints, removal_after_save])
 def test_mmengine_fixes_do_not_apply_to_a_newer_mmengine(module, monkeypatch):
+    from mmengine.hooks import CheckpointHook
     monkeypatch.setattr(runner_module, 'save_checkpoint', runner_module.save_checkpoint.__wrapped__)
+    for name in removal_after_save.SAVING_METHODS:
+        monkeypatch.setattr(CheckpointHook, name, getattr(CheckpointHook, name).__wrapped__)
     monkeypatch.setattr(mmengine, '__version__', '0.10.7')
-    if module is atomic_checkpoints:  # with mmengine's own writer back, mmengine 0.10.7 needs the fix
+    if module is not mmengine_checkpoints:  # with mmengine's own methods back, mmengine 0.10.7 needs the fix
         assert module._bug_present() is not None
     monkeypatch.setattr(mmengine, '__version__', '0.11.0')
     assert module._bug_present() is None

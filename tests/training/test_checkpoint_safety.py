@@ -9,6 +9,7 @@ import time
 
 import pytest
 import torch
+from mmengine.config import Config
 from training.tiny_runs import largest_difference, train_tool, weights, write_tiny_classifier
 
 from mmfocalnet.checkpoint import save_atomically
@@ -19,9 +20,9 @@ TESTS = os.path.join(REPO, 'tests')
 FILE_SIZE_LIMIT = 8 * 2**20
 
 
-def _killed_while_saving_epoch_2(config, work_dir, env):
-    """Trains in a child process whose epoch-2 checkpoint exceeds its file size limit: the kernel kills it with
-    SIGXFSZ in the middle of writing that checkpoint."""
+def _killed_while_saving(config, work_dir, env):
+    """Trains in a child process; the checkpoint that BallastHook enlarges exceeds the child's file size limit, and
+    the kernel kills it with SIGXFSZ in the middle of writing it."""
 
     def limit_file_size():
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
@@ -39,15 +40,21 @@ def _killed_while_saving_epoch_2(config, work_dir, env):
     return result
 
 
-@pytest.mark.parametrize('atomic', [True, False])
-def test_run_killed_while_saving_leaves_the_previous_checkpoint_and_last_checkpoint(atomic, tmp_path, exact_cpu):
-    config = write_tiny_classifier(tmp_path, length=3, seed=0)  # the same seed as the uninterrupted run below
+def _with_ballast(config, best=False):
+    """Makes the epoch-2 checkpoint (or, with ``best``, epoch 2's best checkpoint) too big to write."""
     with open(config, 'a') as file:
         file.write("custom_imports = dict(imports=['mmfocalnet', 'training.fault_hooks'])\n"
-                   f"custom_hooks = [dict(type='BallastHook', epoch=2, megabytes={2 * FILE_SIZE_LIMIT // 2**20})]\n")
+                   f"custom_hooks = [dict(type='BallastHook', epoch=2, best={best}, "
+                   f"megabytes={2 * FILE_SIZE_LIMIT // 2**20})]\n")
+    return config
+
+
+@pytest.mark.parametrize('atomic', [True, False])
+def test_run_killed_while_saving_leaves_the_previous_checkpoint_and_last_checkpoint(atomic, tmp_path, exact_cpu):
+    config = _with_ballast(write_tiny_classifier(tmp_path, length=3, seed=0))  # the seed of the run below
     work_dir = tmp_path / 'work'
     env = {} if atomic else dict(MMFOCALNET_NO_COMPAT='atomic_checkpoints')  # mmengine's own writer
-    _killed_while_saving_epoch_2(config, work_dir, env)
+    _killed_while_saving(config, work_dir, env)
 
     assert checkpoint_problem(str(work_dir / 'epoch_1.pth')) is None
     assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'epoch_1.pth')
@@ -65,6 +72,26 @@ def test_run_killed_while_saving_leaves_the_previous_checkpoint_and_last_checkpo
     straight = tmp_path / 'straight'
     train_tool(config, straight, options=['custom_hooks=[]'])
     assert largest_difference(weights(straight / 'epoch_3.pth'), weights(work_dir / 'epoch_3.pth')) == 0.0
+
+
+@pytest.mark.parametrize('best, kept', [(False, 'epoch_1.pth'), (True, 'best_validations_count_epoch_1.pth')])
+@pytest.mark.parametrize('fixed', [True, False])
+def test_run_killed_while_saving_keeps_the_checkpoint_that_max_keep_ckpts_1_or_a_new_best_replaces(
+        best, kept, fixed, tmp_path):
+    config = write_tiny_classifier(tmp_path, length=3)
+    cfg = Config.fromfile(config)
+    cfg.default_hooks.checkpoint.update(max_keep_ckpts=1, save_best='validations/count', rule='greater')
+    cfg.val_evaluator = [cfg.val_evaluator, dict(type='ValidationCountMetric')]
+    cfg.dump(config)
+    _with_ballast(config, best)
+    work_dir = tmp_path / 'work'
+    env = {} if fixed else dict(MMFOCALNET_NO_COMPAT='removal_after_save')  # mmengine removes first
+    _killed_while_saving(config, work_dir, env)
+    assert (work_dir / kept).exists() == fixed
+    if fixed:
+        assert checkpoint_problem(str(work_dir / kept)) is None
+    if not best:  # last_checkpoint names the regular checkpoint that is kept (or was removed)
+        assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'epoch_1.pth')
 
 
 def test_a_save_removes_the_temporary_files_of_interrupted_saves_of_the_same_file_only(tmp_path):
