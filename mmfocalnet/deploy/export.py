@@ -18,9 +18,6 @@ from .torch_exporter import export_with_torch
 
 # FocalNet's total stride: an input smaller than this has no pixel left in the last stage.
 MIN_SIZE = 32
-# A dynamic graph is right at the sizes whose padding pattern matches the traced one: the backbone pads a map
-# that does not divide by its stride, and the exporter keeps only the branch taken at export time.
-DYNAMIC_SIZE_DIVISOR = 32
 
 
 def default_input_size(target):
@@ -40,7 +37,7 @@ def default_input_size(target):
     return 800, 1333
 
 
-def check_request(target, out, size, batch, dynamic):
+def check_request(target, out, size, batch):
     """Raises :class:`ExportError` for an output path, size or batch the export cannot honour."""
     if not out.endswith('.onnx'):
         raise ExportError(f'OUT {out} must be a .onnx file')
@@ -52,13 +49,8 @@ def check_request(target, out, size, batch, dynamic):
                           f'(the backbone\'s total stride)')
     if batch < 1:
         raise ExportError(f'--batch {batch} is impossible: the batch must be at least 1')
-    if target.kind == DETECTOR:
-        if batch != 1:
-            raise ExportError(f'--batch {batch}: detectors are exported through mmdeploy with batch 1')
-    elif dynamic and (height % DYNAMIC_SIZE_DIVISOR or width % DYNAMIC_SIZE_DIVISOR):
-        raise ExportError(f'--shape {height} {width} with --dynamic: a dynamic {target.kind} graph is exported at '
-                          f'and valid for sizes that are multiples of {DYNAMIC_SIZE_DIVISOR} (pad inputs to '
-                          f'{DYNAMIC_SIZE_DIVISOR}, as the mmdet/mmseg data preprocessors do)')
+    if target.kind == DETECTOR and batch != 1:
+        raise ExportError(f'--batch {batch}: detectors are exported through mmdeploy with batch 1')
 
 
 @contextmanager
@@ -114,7 +106,7 @@ def export_onnx(config, checkpoint, out, shape=None, dynamic=False, batch=1, par
     """
     target = load_target(config, checkpoint, part)
     height, width = tuple(shape) if shape is not None else default_input_size(target)
-    check_request(target, out, (height, width), batch, dynamic)
+    check_request(target, out, (height, width), batch)
     input_shape = (batch, target.cfg.model.backbone.get('in_channels', 3), height, width)
     if target.kind == DETECTOR:
         if deploy_cfg is None or not osp.isfile(deploy_cfg):

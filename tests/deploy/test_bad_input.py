@@ -42,9 +42,6 @@ CASES = [
     pytest.param([CLASSIFIER, '{classifier}', '--shape', '0', '-5'],
                  '--shape 0 -5 is impossible',
                  id='non-positive shape'),
-    pytest.param([CLASSIFIER, '{classifier}', '--shape', '225', '301', '--dynamic'],
-                 'multiples of 32',
-                 id='dynamic graph at a size it cannot keep'),
     pytest.param([DETECTOR, '{detector}', '--batch', '2'], 'batch 1', id='detector with a batch'),
 ]
 

@@ -37,7 +37,7 @@ def test_classifier_t_srf_logits_match_pytorch_at_two_sizes_of_one_dynamic_graph
     model = build_model(config)
     session, lines = export(capsys, tmp_path, config, model, '--shape', 64, 64, '--dynamic')
     assert '(same graph, no re-export)' in lines[-1]
-    for shape in [(1, 3, 64, 64), (3, 3, 96, 160)]:
+    for shape in [(1, 3, 64, 64), (3, 3, 97, 161)]:  # the second needs padding at every stride, the first none
         images = torch.randn(shape, generator=generator)
         with torch.no_grad():
             reference = model(images, mode='tensor').numpy()
@@ -54,11 +54,12 @@ def test_four_maps_match_pytorch_at_two_sizes_of_one_dynamic_graph(config_name, 
                                                                    generator):
     config = config_path('mmdet', config_name)
     model = build_model(config)
+    # Exported at a size that needs no padding; run at sizes that need it at every stride, or at some.
     session, _ = export(capsys, tmp_path, config, model, f'--{part}', '--shape', 64, 96, '--dynamic')
     prefix = 'stage' if part == 'backbone' else 'feature'
     assert [output.name for output in session.get_outputs()] == [f'{prefix}{i}' for i in range(4)]
     extract = model.backbone if part == 'backbone' else model.extract_feat
-    for shape in [(1, 3, 64, 96), (2, 3, 128, 64)]:
+    for shape in [(1, 3, 64, 96), (2, 3, 70, 90), (1, 3, 33, 257)]:
         images = torch.randn(shape, generator=generator)
         with torch.no_grad():
             references = [out.numpy() for out in extract(images)]
@@ -76,7 +77,7 @@ def test_upernet_label_maps_match_mmseg_predict_at_two_sizes_of_one_dynamic_grap
                       'model = dict(decode_head=dict(channels=64), auxiliary_head=dict(channels=32))\n')
     model = build_model(str(config))
     session, _ = export(capsys, tmp_path, config, model, '--shape', 64, 64, '--dynamic')
-    for shape in [(1, 3, 64, 64), (2, 3, 96, 128)]:
+    for shape in [(1, 3, 64, 64), (2, 3, 95, 130)]:
         images = torch.randn(shape, generator=generator)
         with torch.no_grad():
             reference = torch.cat([sample.pred_sem_seg.data for sample in model.predict(images)]).numpy()
@@ -84,3 +85,29 @@ def test_upernet_label_maps_match_mmseg_predict_at_two_sizes_of_one_dynamic_grap
         assert labels.shape == reference.shape == (shape[0], shape[2], shape[3])
         assert (labels == reference).mean() >= MIN_AGREEMENT
         assert len(np.unique(reference)) > 1  # a constant map would agree trivially
+
+
+@pytest.mark.parametrize('toolbox, config_name, part', [
+    pytest.param('mmpretrain', 'focal_transformer_t_in1k.py', None, id='classifier'),
+    pytest.param('mmdet', 'mask_rcnn_focal_transformer_t_1x_coco.py', '--backbone', id='detection_backbone'),
+])
+def test_focal_transformer_matches_pytorch_at_sizes_of_one_dynamic_graph_that_need_other_window_padding(
+        toolbox, config_name, part, tmp_path, capsys, generator):
+    # Two blocks per stage (with and without surrounding tokens), 32 channels; the classifier has the released
+    # structure (window 7, surrounding tokens up to stage 3), the detection backbone surrounding tokens in every
+    # stage and focal windows 15, 13, 9, 7.
+    config = tmp_path / 'focal_transformer.py'
+    backbone = 'backbone=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4, 8])'
+    narrow = 'head=dict(in_channels=256)' if part is None else 'neck=dict(in_channels=[32, 64, 128, 256])'
+    config.write_text(f"_base_ = [{config_path(toolbox, config_name)!r}]\nmodel = dict({backbone}, {narrow})\n")
+    model = build_model(str(config))
+    session, _ = export(capsys, tmp_path, config, model, *([part] if part else []), '--shape', 112, 112, '--dynamic')
+    extract = (lambda images: [model(images, mode='tensor')]) if part is None else model.backbone
+    for shape in [(1, 3, 112, 112), (2, 3, 150, 97), (1, 3, 61, 230)]:  # windows padded at none, some, every stage
+        images = torch.randn(shape, generator=generator)
+        with torch.no_grad():
+            references = [out.numpy() for out in extract(images)]
+        outputs = session.run(None, {'input': images.numpy()})
+        assert [o.shape for o in outputs] == [r.shape for r in references]
+        for ours, reference in zip(outputs, references):
+            assert np.abs(ours - reference).max() <= MAX_ABS

@@ -150,7 +150,10 @@ class FocalTransformerBlock(nn.Module):
         height, width = x.shape[1:3]
         w, shift = self.window_size, self.shift_size
         pad_h, pad_w = -height % w, -width % w
-        if pad_h or pad_w:
+        # An exported graph pads (and crops) at every size, so that a dynamic graph holds the amounts computed from
+        # its input: a branch on them would be kept as taken at export time.
+        padded = torch.compiler.is_exporting() or pad_h or pad_w
+        if padded:
             x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
         if shift:
             x = torch.roll(x, (-shift, -shift), dims=(1, 2))
@@ -158,7 +161,7 @@ class FocalTransformerBlock(nn.Module):
         x = self.attn(x, pooled, shift)
         if shift:
             x = torch.roll(x, (shift, shift), dims=(1, 2))
-        return x[:, :height, :width] if pad_h or pad_w else x
+        return x[:, :height, :width] if padded else x
 
     def forward(self, x):
         """``x``: (B, H, W, C) -> (B, H, W, C)."""

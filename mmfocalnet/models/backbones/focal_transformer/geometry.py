@@ -89,6 +89,12 @@ def pooled_key_size(focal_window, level):
     return focal_window + 2**level - 1
 
 
+def _wrapped(index, size):
+    """``index % size``. The divisor is a tensor, so that an exported graph holds a remainder by the map's size
+    as it is at run time: onnxscript cannot translate a remainder by a symbolic Python number."""
+    return torch.remainder(index, index.new_full((), size))
+
+
 def fine_key_index(height, width, window_size, row_offsets, col_offsets):
     """Flat map positions of each window's fine keys: its own tokens row-major, then the rolled surroundings.
 
@@ -111,8 +117,8 @@ def fine_key_index(height, width, window_size, row_offsets, col_offsets):
     cols = torch.cat((own_c.flatten(), col_offsets))
     top = torch.arange(0, height, w, device=device)
     left = torch.arange(0, width, w, device=device)
-    rows = (top[:, None, None] + rows) % height  # (nWh, 1, keys)
-    cols = (left[None, :, None] + cols) % width  # (1, nWw, keys)
+    rows = _wrapped(top[:, None, None] + rows, height)  # (nWh, 1, keys)
+    cols = _wrapped(left[None, :, None] + cols, width)  # (1, nWw, keys)
     return (rows * width + cols).flatten(0, 1)
 
 
