@@ -2,8 +2,9 @@
 
 mmdeploy exports a detector by tracing rewrites of mmdet's heads and its own symbolic functions.
 :func:`register_for_onnxruntime` replaces four of them for mmdeploy's ``onnxruntime`` backend only (mmdeploy
-prefers a backend's own rewrite over its default one). Three rewrites compute something else than mmdet 3.3 and are
-replaced by rewrites written from mmdet's code:
+prefers a backend's own rewrite over its default one) and adds the two that Sparse R-CNN lacks
+(:mod:`.mmdeploy_sparse_rcnn`). Three rewrites compute something else than mmdet 3.3 and are replaced by rewrites
+written from mmdet's code:
 
 - ``RPNHead.predict_by_feat``: mmdeploy runs one class-agnostic NMS over the proposals of all pyramid levels,
   thresholds objectness at the deploy config's 0.05 and skips ``min_bbox_size``; mmdet runs NMS within each level
@@ -40,6 +41,8 @@ import torch
 from mmengine.logging import print_log
 from packaging.version import Version
 
+from .mmdeploy_sparse_rcnn import (EMBEDDING_RPN_PREDICT, SPARSE_PREDICT_BBOX, embedding_rpn_head__predict__mmdet,
+                                   sparse_roi_head__predict_bbox__mmdet)
 from .stack_fix import OPT_OUT_VARIABLE, disabled_fixes
 
 NAME = 'mmdeploy_onnxruntime'
@@ -291,9 +294,11 @@ def register_for_onnxruntime():
         print_log(
             f'mmfocalnet.compat: {NAME} is turned off by {OPT_OUT_VARIABLE}', logger='current', level=logging.WARNING)
         return False
-    for function, rewrite in ((_RPN_PREDICT, rpn_head__predict_by_feat__mmdet), (_ATSS_PREDICT,
-                                                                                 atss_head__predict_by_feat__mmdet),
-                              (_CASCADE_PREDICT_BBOX, cascade_roi_head__predict_bbox__mmdet)):
+    rewrites = ((_RPN_PREDICT, rpn_head__predict_by_feat__mmdet), (_ATSS_PREDICT, atss_head__predict_by_feat__mmdet),
+                (_CASCADE_PREDICT_BBOX, cascade_roi_head__predict_bbox__mmdet),
+                (EMBEDDING_RPN_PREDICT, embedding_rpn_head__predict__mmdet), (SPARSE_PREDICT_BBOX,
+                                                                              sparse_roi_head__predict_bbox__mmdet))
+    for function, rewrite in rewrites:
         FUNCTION_REWRITER.register_rewriter(function, backend='onnxruntime')(rewrite)
         _registered.append(function)
     SYMBOLIC_REWRITER.register_symbolic(
@@ -303,8 +308,9 @@ def register_for_onnxruntime():
     print_log(
         f'mmfocalnet.compat: {NAME}: mmdeploy {mmdeploy.__version__} exports RPN proposals with one NMS over all '
         'levels and an objectness threshold, ATSS with another candidate selection, Cascade R-CNN only with '
-        "class-agnostic box regression, and grid_sample as a custom op; ONNX Runtime graphs get mmdet's RPN, ATSS "
-        'and cascade inference and ONNX GridSample (opset >= 16) instead; '
+        "class-agnostic box regression, Sparse R-CNN not at all, and grid_sample as a custom op; ONNX Runtime "
+        "graphs get mmdet's RPN, ATSS, cascade and Sparse R-CNN inference and ONNX GridSample (opset >= 16) "
+        'instead; '
         f'{OPT_OUT_VARIABLE}={NAME} turns it off',
         logger='current')
     return True

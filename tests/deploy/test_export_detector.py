@@ -1,9 +1,10 @@
 """Detectors export through mmdeploy 1.3.1 and onnxruntime finds mmdet's top boxes.
 
 Mask R-CNN (the issue's case), Cascade Mask R-CNN (class-specific box regression between stages, the export of
-microsoft/FocalNet#26) and ATSS, each on FocalNet-T LRF: the CLI exports a graph with dynamic height and width,
-which a plain onnxruntime session (no mmdeploy custom-op library) runs here at a size it was not traced at, and
-its top detections are compared with mmdet's own ``predict`` both ways.
+microsoft/FocalNet#26), ATSS and Sparse R-CNN (no mmdeploy rewrite of its own), each on FocalNet-T LRF: the CLI
+exports a graph with dynamic height and width, which a plain onnxruntime session (no mmdeploy custom-op library)
+runs here at a size it was not traced at, and its top detections are compared with mmdet's own ``predict`` both
+ways.
 """
 import pytest
 import torch
@@ -29,6 +30,20 @@ def sharper_dense_classifier(model):
     model.bbox_head.atss_cls.weight.mul_(10)
 
 
+def spread_sparse_proposals(model):
+    """Sparse R-CNN starts with every learned proposal covering the whole picture, and random deltas turn boxes
+    inside out within its six stages (mmcv's RoIAlign refuses those); these proposals lie apart, and smaller
+    deltas keep them boxes."""
+    generator = torch.Generator().manual_seed(0)
+    proposals = model.rpn_head.init_proposal_bboxes.weight
+    centres = 0.2 + 0.6 * torch.rand(proposals.shape[0], 2, generator=generator)
+    sizes = 0.1 + 0.3 * torch.rand(proposals.shape[0], 2, generator=generator)
+    proposals.copy_(torch.cat([centres, sizes], dim=1))  # cx, cy, w, h relative to the picture
+    for head in model.roi_head.bbox_head:
+        head.fc_reg.weight.mul_(0.1)
+        head.fc_cls.weight.mul_(5)
+
+
 # Config name, changes to the model (for test time: Cascade's three stages on 1000 proposals are slow on a CPU),
 # weight changes, and whether masks come out.
 FASTER_CASCADE = 'model = dict(backbone=dict(depths=[1, 1, 1, 1]), test_cfg=dict(rpn=dict(max_per_img=200)))'
@@ -41,6 +56,12 @@ DETECTORS = [
         True,
         id='cascade_mask_rcnn'),
     pytest.param('atss_focalnet_t_lrf_3x_coco.py', '', sharper_dense_classifier, False, id='atss'),
+    pytest.param(
+        'sparse_rcnn_focalnet_t_lrf_3x_coco.py',
+        'model = dict(backbone=dict(depths=[1, 1, 1, 1]))',
+        spread_sparse_proposals,
+        False,
+        id='sparse_rcnn'),
 ]
 
 
