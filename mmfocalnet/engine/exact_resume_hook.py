@@ -43,9 +43,18 @@ def _index_sampler(dataloader):
     return inner if hasattr(inner, 'seed') else dataloader.sampler
 
 
-def _worker_seed(dataloader):
-    init_fn = dataloader.worker_init_fn
+def _worker_seed(init_fn):
+    """The ``seed`` of mmengine's worker init function (a ``partial``), or None."""
     return init_fn.keywords.get('seed') if isinstance(init_fn, partial) else None
+
+
+def _with_seed(init_fn, seed):
+    return partial(init_fn.func, *init_fn.args, **dict(init_fn.keywords, seed=seed))
+
+
+def _keeps_workers(loop, loader):
+    """Whether an epoch-based loop's loader keeps its workers from epoch to epoch."""
+    return not hasattr(loop, 'dataloader_iterator') and loader.num_workers > 0 and loader.persistent_workers
 
 
 class _RestoreAfterReplay:
@@ -90,11 +99,14 @@ class ExactResumeHook(Hook):
     then draws the same augmentation, drop path and sample order as the uninterrupted run, and on CPU (same thread
     count, deterministic kernels) ends with the same weights bit for bit.
 
-    Not restorable: dataloader workers kept alive across epochs (``persistent_workers=True`` with
-    ``num_workers > 0`` in an epoch-based loop) continue their random streams from epoch to epoch, and new
-    workers start them afresh, so the hook warns that such a resumed run differs; use ``persistent_workers=False``
-    when exactness matters. ``tools/train.py`` adds this hook to ``custom_hooks``; with the toolboxes' own tools
-    add ``custom_hooks = [dict(type='ExactResumeHook')]`` and ``custom_imports = dict(imports=['mmfocalnet'])``.
+    Dataloader workers kept across epochs (``persistent_workers=True`` with ``num_workers > 0``, mmdet's and
+    mmseg's default, in an epoch-based loop) would continue their random streams from epoch to epoch, which the
+    new workers of a resumed run cannot: the hook starts them anew at every epoch instead (in every run, resumed
+    or not), seeded by mmengine's worker seed shifted by the epoch, so that each epoch's workers draw the same
+    numbers in both runs. That costs one start of the workers per epoch.
+
+    ``tools/train.py`` adds this hook to ``custom_hooks``; with the toolboxes' own tools add
+    ``custom_hooks = [dict(type='ExactResumeHook')]`` and ``custom_imports = dict(imports=['mmfocalnet'])``.
     A checkpoint written without the hook resumes as mmengine does, with a warning.
     """
 
@@ -105,6 +117,7 @@ class ExactResumeHook(Hook):
         self._gathered = None  # (iteration, the states of every rank) to store in the next checkpoint
         self._before_val = None  # this rank's states when validation began
         self._loaded = None  # what the last loaded checkpoint held, until training continues from it
+        self._worker_init_fn = None  # mmengine's worker init function, before the hook shifts its seed per epoch
 
     # ---- saving ----------------------------------------------------------------------------------------------
     def _gather(self, runner, states):
@@ -140,8 +153,9 @@ class ExactResumeHook(Hook):
         else:
             ranks = [self._before_val or capture_random_states()]
         loader = runner.train_dataloader
+        init_fn = self._worker_init_fn or loader.worker_init_fn
         checkpoint[CHECKPOINT_KEY] = dict(
-            ranks=ranks, sampler_seed=getattr(_index_sampler(loader), 'seed', None), worker_seed=_worker_seed(loader))
+            ranks=ranks, sampler_seed=getattr(_index_sampler(loader), 'seed', None), worker_seed=_worker_seed(init_fn))
 
     # ---- restoring -------------------------------------------------------------------------------------------
     def after_load_checkpoint(self, runner, checkpoint):
@@ -154,21 +168,45 @@ class ExactResumeHook(Hook):
 
     def before_train_epoch(self, runner):
         loaded, self._loaded = self._loaded, None
-        if loaded is None or not (runner.epoch or runner.iter):
-            return  # nothing loaded, or loaded with load_from: a new run, not a continued one
-        self._restore_seeds(runner, loaded)
+        continued = loaded is not None and bool(runner.epoch or runner.iter)  # not a new run, not load_from
+        if continued:
+            self._restore_seeds(runner, loaded)
+        self._start_workers_for_epoch(runner)
+        if not continued:
+            return
         states = self._own_states(loaded)
         if states is None:
             return
-        loop, loader = runner.train_loop, runner.train_dataloader
+        loop = runner.train_loop
         if hasattr(loop, 'dataloader_iterator'):  # iteration-based: the loop replays loop.iter batches first
             loop.dataloader_iterator = _RestoreAfterReplay(loop.dataloader_iterator, loop.iter, states)
             return
-        if loader.num_workers and loader.persistent_workers:
-            _warn('the train dataloader keeps its workers across epochs (persistent_workers=True), so their '
-                  'random streams restart now instead of continuing: the resumed run is not bit-exact; set '
-                  'persistent_workers=False for exact resumption')
         restore_random_states(states)
+
+    def _start_workers_for_epoch(self, runner):
+        """New workers for this epoch, seeded by it, where the loader would keep its workers from the last one."""
+        loop, loader = runner.train_loop, runner.train_dataloader
+        if not _keeps_workers(loop, loader):
+            return
+        if self._worker_init_fn is None:
+            if _worker_seed(loader.worker_init_fn) is None:
+                _warn('the train dataloader keeps its workers across epochs, but has no mmengine worker seed to '
+                      'start them from: a resumed run is not bit-exact')
+                return
+            self._worker_init_fn = loader.worker_init_fn
+            print_log(
+                'ExactResumeHook: the train dataloader\'s persistent workers start anew at each epoch, seeded by '
+                'the epoch, so that a resumed run continues exactly',
+                logger='current',
+                level=logging.INFO)
+        init_fn = self._worker_init_fn
+        # mmengine seeds worker w of rank r with seed + r * num_workers + w: shifting seed by this stride per
+        # epoch gives every (epoch, rank, worker) its own seed.
+        stride = loader.num_workers * get_world_size()
+        loader.worker_init_fn = _with_seed(init_fn, _worker_seed(init_fn) + runner.epoch * stride)
+        # The DataLoader keeps the iterator that owns its persistent workers here (a private attribute of torch's
+        # DataLoader); without it, the loop's next iteration starts new workers with the init function above.
+        loader._iterator = None
 
     @staticmethod
     def _own_states(loaded):
@@ -188,9 +226,8 @@ class ExactResumeHook(Hook):
             sampler.seed = sampler_seed
             changed = True
         worker_seed = loaded.get('worker_seed')
-        if worker_seed is not None and _worker_seed(loader) not in (None, worker_seed):
-            init_fn = loader.worker_init_fn
-            loader.worker_init_fn = partial(init_fn.func, *init_fn.args, **dict(init_fn.keywords, seed=worker_seed))
+        if worker_seed is not None and _worker_seed(loader.worker_init_fn) not in (None, worker_seed):
+            loader.worker_init_fn = _with_seed(loader.worker_init_fn, worker_seed)
             changed = True
         # An iteration-based loop starts its workers when it is built, before the checkpoint is read, and they
         # start drawing from the sampler: both must start again with the restored seeds. (mmengine's

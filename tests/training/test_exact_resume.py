@@ -62,6 +62,21 @@ def test_epoch_based_run_resumed_after_epoch_1_ends_bit_for_bit_equal_unlike_wit
     assert largest_difference(weights(straight / 'epoch_3.pth'), weights(stock / 'epoch_3.pth')) > 1e-6
 
 
+def test_epoch_based_run_with_persistent_workers_resumed_after_epoch_1_ends_bit_for_bit_equal(tmp_path, exact_cpu):
+    # mmdet's and mmseg's loaders keep 2 workers across epochs; their random streams would carry over from epoch
+    # to epoch in the uninterrupted run, and start afresh in the resumed one.
+    config = write_tiny_classifier(tmp_path, length=3)
+    options = ['train_dataloader.num_workers=2', 'train_dataloader.persistent_workers=True']
+    straight = tmp_path / 'straight'
+    train_tool(config, straight, options=options)
+    resumed = _resume_dir(tmp_path, straight, 'epoch_1.pth')
+    runner = train_tool(config, resumed, '--resume', options=options)
+    assert runner.epoch == 3
+    _assert_same_training_state(straight / 'epoch_3.pth', resumed / 'epoch_3.pth')
+    log = (resumed / runner.timestamp / f'{runner.timestamp}.log').read_text()
+    assert "persistent workers start anew at each epoch" in log and 'not bit-exact' not in log
+
+
 @pytest.mark.parametrize('num_workers', [0, 2])
 def test_iteration_based_run_resumed_after_iteration_2_ends_bit_for_bit_equal(num_workers, tmp_path, exact_cpu):
     # mmengine replays the first 2 batches of the resumed run (through the pipeline, in this process with 0
