@@ -87,17 +87,17 @@ def test_upernet_label_maps_match_mmseg_predict_at_two_sizes_of_one_dynamic_grap
         assert len(np.unique(reference)) > 1  # a constant map would agree trivially
 
 
-@pytest.mark.parametrize('toolbox, config_name, part', [
-    pytest.param('mmpretrain', 'focal_transformer_t_in1k.py', None, id='classifier'),
-    pytest.param('mmdet', 'mask_rcnn_focal_transformer_t_1x_coco.py', '--backbone', id='detection_backbone'),
+@pytest.mark.parametrize('toolbox, config_name, part, depth', [
+    pytest.param('mmpretrain', 'focal_transformer_t_in1k.py', None, 1, id='classifier'),
+    pytest.param('mmdet', 'mask_rcnn_focal_transformer_t_1x_coco.py', '--backbone', 2, id='detection_backbone'),
 ])
 def test_focal_transformer_matches_pytorch_at_sizes_of_one_dynamic_graph_that_need_other_window_padding(
-        toolbox, config_name, part, tmp_path, capsys, generator):
-    # Two blocks per stage (with and without surrounding tokens), 32 channels; the classifier has the released
-    # structure (window 7, surrounding tokens up to stage 3), the detection backbone surrounding tokens in every
-    # stage and focal windows 15, 13, 9, 7.
+        toolbox, config_name, part, depth, tmp_path, capsys, generator):
+    # 32 channels; the classifier has the released structure (window 7, surrounding tokens up to stage 3), the
+    # detection backbone surrounding tokens in every stage, focal windows 15, 13, 9, 7 and two blocks per stage
+    # (with and without surrounding tokens).
     config = tmp_path / 'focal_transformer.py'
-    backbone = 'backbone=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4, 8])'
+    backbone = f'backbone=dict(embed_dims=32, depths=[{depth}] * 4, num_heads=[1, 2, 4, 8])'
     narrow = 'head=dict(in_channels=256)' if part is None else 'neck=dict(in_channels=[32, 64, 128, 256])'
     config.write_text(f"_base_ = [{config_path(toolbox, config_name)!r}]\nmodel = dict({backbone}, {narrow})\n")
     model = build_model(str(config))

@@ -29,6 +29,15 @@ def _resume_dir(root, straight, checkpoint):
     return resumed
 
 
+def _straight_and_resumed(root, config, checkpoint, options=()):
+    """Trains ``config`` uninterrupted, then again resumed from that run's ``checkpoint`` in a new work dir;
+    returns both work dirs and the resumed run's Runner."""
+    straight = root / 'straight'
+    train_tool(config, straight, options=list(options))
+    resumed = _resume_dir(root, straight, checkpoint)
+    return straight, resumed, train_tool(config, resumed, '--resume', options=list(options))
+
+
 def _assert_same_training_state(a, b):
     a, b = torch.load(a, map_location='cpu'), torch.load(b, map_location='cpu')
     assert largest_difference(a['state_dict'], b['state_dict']) == 0.0
@@ -45,10 +54,7 @@ def test_epoch_based_run_resumed_after_epoch_1_ends_bit_for_bit_equal_unlike_wit
     # a shuffled DefaultSampler and randomness.seed=None: each run draws its own seed, the resumed one must take
     # the checkpoint's for its sampler.
     config = write_tiny_classifier(tmp_path, length=3)
-    straight = tmp_path / 'straight'
-    train_tool(config, straight)
-    resumed = _resume_dir(tmp_path, straight, 'epoch_1.pth')
-    runner = train_tool(config, resumed, '--resume')
+    straight, resumed, runner = _straight_and_resumed(tmp_path, config, 'epoch_1.pth')
     assert runner.epoch == 3
     _assert_same_training_state(straight / 'epoch_3.pth', resumed / 'epoch_3.pth')
 
@@ -67,10 +73,7 @@ def test_epoch_based_run_with_persistent_workers_resumed_after_epoch_1_ends_bit_
     # to epoch in the uninterrupted run, and start afresh in the resumed one.
     config = write_tiny_classifier(tmp_path, length=3)
     options = ['train_dataloader.num_workers=2', 'train_dataloader.persistent_workers=True']
-    straight = tmp_path / 'straight'
-    train_tool(config, straight, options=options)
-    resumed = _resume_dir(tmp_path, straight, 'epoch_1.pth')
-    runner = train_tool(config, resumed, '--resume', options=options)
+    straight, resumed, runner = _straight_and_resumed(tmp_path, config, 'epoch_1.pth', options)
     assert runner.epoch == 3
     _assert_same_training_state(straight / 'epoch_3.pth', resumed / 'epoch_3.pth')
     log = (resumed / runner.timestamp / f'{runner.timestamp}.log').read_text()
@@ -83,10 +86,7 @@ def test_iteration_based_run_resumed_after_iteration_2_ends_bit_for_bit_equal(nu
     # workers); with 2 workers, the InfiniteSampler and the workers started before the checkpoint was read.
     config = write_tiny_classifier(tmp_path, by_epoch=False, length=6, interval=2)
     options = [f'train_dataloader.num_workers={num_workers}']
-    straight = tmp_path / 'straight'
-    train_tool(config, straight, options=options)
-    resumed = _resume_dir(tmp_path, straight, 'iter_2.pth')
-    runner = train_tool(config, resumed, '--resume', options=options)
+    straight, resumed, runner = _straight_and_resumed(tmp_path, config, 'iter_2.pth', options)
     assert runner.iter == 6
     _assert_same_training_state(straight / 'iter_6.pth', resumed / 'iter_6.pth')
 
