@@ -1,8 +1,9 @@
 """Strided convolution that embeds patches (a stem) or halves the resolution (a downsample), on any input size."""
-import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from torch import nn
+
+from .padding import pads
 
 
 class PatchEmbed(nn.Module):
@@ -40,10 +41,7 @@ class PatchEmbed(nn.Module):
             x = x.permute(0, 3, 1, 2)
         pad_h = -x.shape[2] % self.stride
         pad_w = -x.shape[3] % self.stride
-        # An exported graph always pads, by amounts computed from its input's size, so that a dynamic graph is right
-        # at every size: a branch on them would be kept as taken at export time (is_exporting is asked first, as
-        # asking a symbolic amount for its truth adds that guard).
-        if torch.compiler.is_exporting() or pad_h or pad_w:
+        if pads(pad_h, pad_w):
             x = F.pad(x, (0, pad_w, 0, pad_h))
         x = self.proj(x).permute(0, 2, 3, 1)
         if self.norm is not None:

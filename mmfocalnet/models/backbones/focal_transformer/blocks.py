@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from torch import nn
 
-from ...layers import Linear, Mlp, PatchEmbed, add_residual, build_drop_path, layer_scale, run_blocks
+from ...layers import Linear, Mlp, PatchEmbed, add_residual, build_drop_path, layer_scale, pads, run_blocks
 from .focal_attention import FocalWindowAttention
 
 POOL_METHODS = ('fc', 'conv', 'mean', 'max', 'none')
@@ -150,9 +150,7 @@ class FocalTransformerBlock(nn.Module):
         height, width = x.shape[1:3]
         w, shift = self.window_size, self.shift_size
         pad_h, pad_w = -height % w, -width % w
-        # An exported graph pads (and crops) at every size, so that a dynamic graph holds the amounts computed from
-        # its input: a branch on them would be kept as taken at export time.
-        padded = torch.compiler.is_exporting() or pad_h or pad_w
+        padded = pads(pad_h, pad_w)  # and cropped back below
         if padded:
             x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
         if shift:
